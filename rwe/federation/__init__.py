@@ -1,0 +1,1 @@
+"""Multi-site studies that share aggregates only."""

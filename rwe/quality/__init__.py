@@ -1,0 +1,1 @@
+"""Data-quality gates (great-expectations) over the OMOP tables."""

@@ -1,0 +1,1 @@
+"""SQL files, one object per file: migrations (schema) and derivations."""
