@@ -35,7 +35,9 @@ def main() -> int:
         for row in csv.DictReader(fh):
             if not row["concept_id"].isdigit() or row["concept_id"] == "0":
                 continue
-            if any("UNVERIFIED" in row[k] for k in ("domain_id", "vocabulary_id", "concept_class_id")):
+            if any(
+                "UNVERIFIED" in row[k] for k in ("domain_id", "vocabulary_id", "concept_class_id")
+            ):
                 continue
             if "UNVERIFIED" in row["standard_concept"]:
                 continue

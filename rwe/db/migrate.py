@@ -101,7 +101,7 @@ def apply_migrations(db: Database) -> list[Migration]:
         conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
         try:
             _bootstrap(conn, db)
-            done = dict(
+            done: dict[int, str] = dict(
                 conn.execute(
                     sql.SQL("SELECT version, checksum FROM {}.schema_migration").format(
                         sql.Identifier(db.rwe_schema)

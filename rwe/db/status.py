@@ -30,7 +30,8 @@ class DatabaseStatus:
         if self.schema_version is None:
             return "missing (run `rwe db init`)"
         if self.schema_version < self.latest_schema_version:
-            return f"{self.schema_version}, older than {self.latest_schema_version} (run `rwe db upgrade`)"
+            latest = self.latest_schema_version
+            return f"{self.schema_version}, older than {latest} (run `rwe db upgrade`)"
         return f"{self.schema_version} (current)"
 
 
@@ -39,7 +40,9 @@ def database_status(db: Database) -> DatabaseStatus:
     with db.connect() as conn:
         server = conn.execute("SHOW server_version").fetchone()
         status = DatabaseStatus(
-            url=db.display_url, embedded=db.embedded, server_version=str(server[0]) if server else "?"
+            url=db.display_url,
+            embedded=db.embedded,
+            server_version=str(server[0]) if server else "?",
         )
         status.schema_version = current_version(conn, db)
         if status.schema_version is None:

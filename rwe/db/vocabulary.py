@@ -273,7 +273,9 @@ def _without_indexes(conn: psycopg.Connection, schema: str, tables: list[str]) -
 def _add_local_concepts(conn: psycopg.Connection, cdm: str) -> None:
     """rwe's local concepts (ids >= 2e9, §f2o-039) and local code maps survive every release."""
     _copy_csv(conn, cdm, "concept", LOCAL_CONCEPT_CSV, defaults=_CONCEPT_DEFAULTS)
-    _copy_csv(conn, cdm, "source_to_concept_map", SOURCE_TO_CONCEPT_MAP_CSV, defaults=_STCM_DEFAULTS)
+    _copy_csv(
+        conn, cdm, "source_to_concept_map", SOURCE_TO_CONCEPT_MAP_CSV, defaults=_STCM_DEFAULTS
+    )
     params = {"cdm": sql.Identifier(cdm), "local": sql.Literal(LOCAL_VOCABULARY_ID)}
     for stmt in (
         "INSERT INTO {cdm}.vocabulary VALUES ({local}, 'rwe local concepts', 'rwe', {version}, 0)"
@@ -364,7 +366,8 @@ def load_seed(db: Database, conn: psycopg.Connection) -> int:
     conn.execute(
         sql.SQL(
             "INSERT INTO {cdm}.concept_relationship SELECT concept_id, concept_id, 'Maps to',"
-            " valid_start_date, valid_end_date, NULL FROM {cdm}.concept WHERE standard_concept = 'S'"
+            " valid_start_date, valid_end_date, NULL FROM {cdm}.concept"
+            " WHERE standard_concept = 'S'"
         ).format(cdm=sql.Identifier(cdm))
     )
     conn.execute(
@@ -425,4 +428,3 @@ def current_release(conn: psycopg.Connection, db: Database) -> dict[str, object]
         return None
     keys = ("vocabulary_version", "source", "loaded_at", "concept_count", "is_seed")
     return dict(zip(keys, row, strict=True))
-

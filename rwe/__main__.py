@@ -1,0 +1,5 @@
+"""`python -m rwe` runs the CLI."""
+
+from rwe.cli import main
+
+main()
