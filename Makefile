@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo clean venv fixtures-r
+.PHONY: test lint typecheck pytest pytest-pg15 demo clean venv fixtures-r
 
 venv: $(STAMP)
 
@@ -24,7 +24,12 @@ typecheck: venv
 pytest: venv
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The same tests against PostgreSQL 15 when Debian's server packages are installed (CI's machine).
+PG15_TESTS ?= tests/db
+pytest-pg15: venv
+	bash scripts/with_pg15.sh $(BIN)/pytest -q $(PG15_TESTS)
+
+test: lint typecheck pytest pytest-pg15
 
 demo: venv
 	bash scripts/demo.sh
