@@ -45,7 +45,9 @@ def _version(value: bool) -> None:
 def _root(
     database_url: Annotated[
         str | None,
-        typer.Option("--database-url", help="PostgreSQL URL (overrides RWE_DATABASE_URL, rwe.toml)."),
+        typer.Option(
+            "--database-url", help="PostgreSQL URL (overrides RWE_DATABASE_URL, rwe.toml)."
+        ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="Configuration file (default ./rwe.toml).")

@@ -88,7 +88,9 @@ def db_stop() -> None:
     """
     settings = state.settings()
     if not settings.embedded:
-        out.print(f"Not using the embedded server (database from {settings.source}); nothing to stop.")
+        out.print(
+            f"Not using the embedded server (database from {settings.source}); nothing to stop."
+        )
         return
     if stop_embedded(settings.data_dir):
         out.print(f"Stopped the embedded server in {pgdata_dir(settings.data_dir)}.")
