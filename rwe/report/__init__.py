@@ -1,0 +1,1 @@
+"""Study reports: Kaplan-Meier figures and HTML / Markdown / JSON / CSV rendering."""
