@@ -48,7 +48,7 @@ def build_design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> Design
             levels = _levels(series)
             references[name] = str(levels[0])
             for level in levels[1:]:
-                columns.append((series == level).to_numpy(dtype=float))
+                columns.append((series == level).to_numpy().astype(float))
                 terms.append(f"{name}{level}")
     values = np.column_stack(columns) if columns else np.empty((len(data), 0))
     return DesignMatrix(values=values, terms=terms, references=references)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,8 @@ class FisherResult:
     odds_ratio: float | None = None
     or_lower: float | None = None
     or_upper: float | None = None
+    row_labels: list[Any] = field(default_factory=list)
+    col_labels: list[Any] = field(default_factory=list)
 
 
 def fisher_exact_test(table: Any, conf_level: float = 0.95) -> FisherResult:
@@ -49,8 +51,9 @@ def fisher_exact_from_columns(
     for name in (row, col):
         if name not in data.columns:
             raise BadInputError(f"no column {name!r}", "Check the column names.")
-    crossed = pd.crosstab(data[row], data[col])
-    return fisher_exact_test(crossed.to_numpy(), conf_level)
+    crossed = pd.crosstab(data[row], data[col])  # levels sorted, as R's table()
+    result = fisher_exact_test(crossed.to_numpy(), conf_level)
+    return replace(result, row_labels=list(crossed.index), col_labels=list(crossed.columns))
 
 
 def _as_counts(table: Any) -> IntArray:
@@ -94,7 +97,9 @@ class _NoncentralHypergeometric:
         self.support = np.arange(self.lo, self.hi + 1, dtype=float)
         s = self.support
         self.log_central = (
-            _log_choose(self.m, s) + _log_choose(self.n, self.k - s) - _log_choose(self.m + self.n, self.k)
+            _log_choose(self.m, s)
+            + _log_choose(self.n, self.k - s)
+            - _log_choose(self.m + self.n, self.k)
         )
 
     def density(self, ncp: float) -> FloatArray:
@@ -154,8 +159,9 @@ class _NoncentralHypergeometric:
         return 1.0
 
 
-def _log_choose(n: int, k: FloatArray) -> FloatArray:
-    return np.asarray(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1), dtype=float)
+def _log_choose(n: float, k: Any) -> FloatArray:
+    kk = np.asarray(k, dtype=float)
+    return np.asarray(gammaln(n + 1) - gammaln(kk + 1) - gammaln(n - kk + 1), dtype=float)
 
 
 def _r_by_c_p(x: IntArray) -> float:

@@ -74,7 +74,7 @@ def fit_kaplan_meier(
     n_exit = np.bincount(inverse, minlength=times.size).astype(np.int64)
     # At risk at t: everyone whose time is ≥ t (exits at later times, counted from the end).
     n_risk = np.cumsum(n_exit[::-1])[::-1]
-    surv = np.cumprod(1.0 - n_event / n_risk)
+    surv: FloatArray = np.cumprod(1.0 - n_event / n_risk, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         # Greenwood: Σ d / (n (n - d)); the step where everyone dies adds +∞, as in R.
         term = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)

@@ -26,9 +26,7 @@ class Proportion:
     null: float
 
 
-def binomial_proportion(
-    x: int, n: int, conf_level: float = 0.95, null: float = 0.5
-) -> Proportion:
+def binomial_proportion(x: int, n: int, conf_level: float = 0.95, null: float = 0.5) -> Proportion:
     """`binom.test(x, n, p = null, conf.level = conf_level)`.
 
     Example: `binomial_proportion(7, 20)` → estimate 0.35, CI 0.154–0.592.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm, rankdata
 
+from rwe.analytics.survival_input import encode_groups
 from rwe.errors import BadInputError, StatisticsError
 
 # wilcox.test uses the exact null distribution only when both samples are this small.
@@ -25,6 +27,7 @@ class RankSumResult:
     method: str
     n_x: int
     n_y: int
+    groups: list[Any] = field(default_factory=list)  # [x's group, y's group] when by group
 
 
 def wilcoxon_rank_sum(x: Any, y: Any, correct: bool = True) -> RankSumResult:
@@ -40,7 +43,7 @@ def wilcoxon_rank_sum(x: Any, y: Any, correct: bool = True) -> RankSumResult:
     w = float(ranks[:n_x].sum() - n_x * (n_x + 1) / 2)
     ties = np.unique(ranks).size != ranks.size
     if n_x < EXACT_LIMIT and n_y < EXACT_LIMIT and not ties:
-        p = _exact_two_sided(int(round(w)), n_x, n_y)
+        p = _exact_two_sided(round(w), n_x, n_y)
         return RankSumResult(w, p, True, "Wilcoxon rank sum exact test", n_x, n_y)
     _, tie_counts = np.unique(ranks, return_counts=True)
     n = n_x + n_y
@@ -57,6 +60,25 @@ def wilcoxon_rank_sum(x: Any, y: Any, correct: bool = True) -> RankSumResult:
     return RankSumResult(w, p, False, method, n_x, n_y)
 
 
+def wilcoxon_rank_sum_by_group(
+    data: pd.DataFrame, value: str, group: str, correct: bool = True
+) -> RankSumResult:
+    """`wilcox.test(value ~ group, data)`: the first group level (R's factor order) is x."""
+    for name in (value, group):
+        if name not in data.columns:
+            raise BadInputError(f"no column {name!r}", "Check the column names.")
+    rows = data.dropna(subset=[value, group])
+    levels, codes = encode_groups(rows[group])
+    if len(levels) != 2:
+        raise StatisticsError(
+            f"the rank-sum test compares two groups; {group!r} has {len(levels)}",
+            "Filter the data to two groups.",
+        )
+    values = pd.to_numeric(rows[value], errors="coerce").to_numpy(dtype=float)
+    result = wilcoxon_rank_sum(values[codes == 0], values[codes == 1], correct)
+    return replace(result, groups=levels)
+
+
 def _sample(values: Any, name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=float).ravel()
     arr = arr[~np.isnan(arr)]  # wilcox.test drops NA
@@ -71,10 +93,8 @@ def _exact_two_sided(w: int, n_x: int, n_y: int) -> float:
     """2 × the smaller tail of the exact null distribution of W (R's pwilcox), capped at 1."""
     counts = _rank_sum_counts(n_x, n_y)
     total = sum(counts)
-    if w > n_x * n_y / 2:
-        tail = sum(counts[w:])  # P(W ≥ w)
-    else:
-        tail = sum(counts[: w + 1])  # P(W ≤ w)
+    # The smaller tail: P(W ≥ w) above the centre, P(W ≤ w) at or below it.
+    tail = sum(counts[w:]) if w > n_x * n_y / 2 else sum(counts[: w + 1])
     return float(min(Fraction(2 * tail, total), Fraction(1)))
 
 
