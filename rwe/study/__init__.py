@@ -1,0 +1,1 @@
+"""Studies run on the derived objects: `rwe analyze sorafenib`."""
