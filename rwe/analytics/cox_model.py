@@ -181,19 +181,8 @@ def _summarize(
     z = fit.beta / se
     p_term = chi2.sf(z**2, 1)
     q = float(norm.ppf(1 - (1 - conf_level) / 2))
-    rows = [
-        CoxTerm(
-            term=name,
-            coef=float(b),
-            se=float(s),
-            hr=float(np.exp(b)),
-            hr_lower=float(np.exp(b - q * s)),
-            hr_upper=float(np.exp(b + q * s)),
-            z=float(zz),
-            p_wald=float(pp),
-        )
-        for name, b, s, zz, pp in zip(terms, fit.beta, se, z, p_term, strict=True)
-    ]
+    with np.errstate(over="ignore"):  # an infinite coefficient has an infinite upper limit
+        rows = _term_rows(terms, fit.beta, se, z, p_term, q)
     df = len(terms)
     lr = 2 * (fit.loglik - fit.loglik_null)
     wald = float(fit.beta @ np.linalg.solve(fit.variance, fit.beta))
@@ -217,6 +206,25 @@ def _summarize(
         references=references,
         warnings=_warnings(fit, terms),
     )
+
+
+def _term_rows(
+    terms: list[str], beta: FloatArray, se: FloatArray, z: FloatArray, p: FloatArray, q: float
+) -> list[CoxTerm]:
+    """summary(coxph)'s coefficient rows: HR = exp(coef), CI exp(coef ± q·se)."""
+    return [
+        CoxTerm(
+            term=name,
+            coef=float(b),
+            se=float(s),
+            hr=float(np.exp(b)),
+            hr_lower=float(np.exp(b - q * s)),
+            hr_upper=float(np.exp(b + q * s)),
+            z=float(zz),
+            p_wald=float(pp),
+        )
+        for name, b, s, zz, pp in zip(terms, beta, se, z, p, strict=True)
+    ]
 
 
 def _warnings(fit: _Fit, terms: list[str]) -> list[str]:
