@@ -169,7 +169,8 @@ def _load(path: Path, columns: Sequence[str | None]) -> pd.DataFrame:
     rows = complete_rows(read_table(path), columns)
     if rows.n_dropped:
         used = ", ".join(c for c in columns if c is not None)
-        typer.echo(f"Dropped {rows.n_dropped} rows with a missing value in {used}.", err=True)
+        noun = "row" if rows.n_dropped == 1 else "rows"
+        typer.echo(f"Dropped {rows.n_dropped} {noun} with a missing value in {used}.", err=True)
     if rows.data.empty:
         raise BadInputError("no complete rows left to analyse", "Check the columns and the file.")
     return rows.data

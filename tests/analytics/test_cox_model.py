@@ -96,8 +96,6 @@ def test_unknown_ties_method_is_rejected() -> None:
 
 def test_separation_warns_like_coxph() -> None:
     # Every subject with x = 1 dies before every subject with x = 0: the MLE is infinite.
-    data = pd.DataFrame(
-        {"time": np.arange(1, 9), "event": [1] * 8, "x": [1, 1, 1, 1, 0, 0, 0, 0]}
-    )
+    data = pd.DataFrame({"time": np.arange(1, 9), "event": [1] * 8, "x": [1, 1, 1, 1, 0, 0, 0, 0]})
     fit = fit_cox(data, "time", "event", ["x"])
     assert fit.warnings and "coefficient may be infinite" in fit.warnings[0]

@@ -140,9 +140,9 @@ def test_bad_input_is_rejected_with_a_reason(time: Any, event: Any, message: str
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(
-        st.tuples(st.integers(0, 30), st.integers(0, 1)), min_size=1, max_size=60
-    ).map(lambda rows: (np.array([r[0] for r in rows]), np.array([r[1] for r in rows])))
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 1)), min_size=1, max_size=60).map(
+        lambda rows: (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]))
+    )
 )
 def test_curve_properties(data: tuple[np.ndarray, np.ndarray]) -> None:
     time, event = data
