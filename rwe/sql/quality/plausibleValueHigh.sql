@@ -1,0 +1,8 @@
+-- DQD plausibleValueHigh per lab concept and unit: values above the unit's high limit. Rows in
+-- units without a range are left to plausibleUnitConceptIds.
+SELECT count(*) FILTER (WHERE t.value_as_number > lim.high) AS num_violated_rows,
+       count(*) AS num_denominator_rows
+FROM batch_rows AS t
+JOIN (VALUES @ranges) AS lim (unit_concept_id, low, high)
+  ON lim.unit_concept_id = t.unit_concept_id
+WHERE t.measurement_concept_id = @concept_id AND t.value_as_number IS NOT NULL
