@@ -1,0 +1,203 @@
+"""Per-batch work of a run: hash, skip unchanged, decode, check structure, transform, stage."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from rwe.etl.dates import DateError, parse_when
+from rwe.etl.extract.batch import Batch
+from rwe.etl.load import Stager
+from rwe.etl.shape import explain, structure_problem
+from rwe.etl.skip import SkipSet, content_hash
+from rwe.etl.transform import TRANSFORMS, Context, RejectError
+
+log = logging.getLogger(__name__)
+
+TYPE_NAMES = tuple(TRANSFORMS)  # index <-> name in the skip set
+TYPE_INDEX = {name: i for i, name in enumerate(TYPE_NAMES)}
+UNREADABLE = "(unreadable)"  # input with no resource type (invalid JSON, not an object)
+UNSUPPORTED = "resource type not loaded by rwe (§f2o-010)"
+
+
+class Counts:
+    """What the run read, rejected and excluded before the merge (per resource type)."""
+
+    def __init__(self) -> None:
+        self.read: Counter[str] = Counter()
+        self.unchanged: Counter[str] = Counter()
+        self.rejected: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.unsupported: Counter[str] = Counter()
+        self.deletions: Counter[str] = Counter()
+        self.export_errors = 0
+
+
+class Pipeline:
+    """Turns batches into staged rows; rejects go to the stager too (never dropped)."""
+
+    def __init__(self, ctx: Context, stager: Stager, skip: SkipSet, salt: bytes) -> None:
+        self.ctx = ctx
+        self.stager = stager
+        self.skip = skip
+        self.salt = salt
+        self.counts = Counts()
+        self.occ = 0
+
+    def process(self, batch: Batch, file_no: int) -> None:
+        if batch.lines:
+            self._lines(batch, file_no)
+        for entry in batch.entries:
+            raw = orjson.dumps(entry.resource) if isinstance(entry.resource, dict) else b""
+            self._resource(
+                entry.resource, content_hash(raw, self.salt), file_no, entry.line, entry.refs
+            )
+        for deletion in batch.deletions:
+            self.occ += 1
+            self.counts.deletions[deletion.resource_type] += 1
+            self.stager.add(
+                "stg_resource",
+                (
+                    self.occ,
+                    deletion.resource_type,
+                    deletion.fhir_id,
+                    deletion.when,
+                    "deleted",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    file_no,
+                    deletion.line,
+                ),
+            )
+        for error in batch.errors:
+            if error.reason == "export-error":
+                self.counts.export_errors += 1
+                continue
+            self._reject(file_no, error.line, UNREADABLE, None, error.reason, None)
+
+    def _lines(self, batch: Batch, file_no: int) -> None:
+        salt = self.salt
+        lines = [(i, line.strip()) for i, line in enumerate(batch.lines)]
+        lines = [(i, line) for i, line in lines if line]
+        hashes = [content_hash(line, salt) for _, line in lines]
+        found, types = self.skip.lookup(hashes)
+        first = batch.first_line
+        for (offset, line), digest, hit, type_index in zip(
+            lines, hashes, found.tolist(), types.tolist(), strict=True
+        ):
+            if hit:
+                kind = TYPE_NAMES[type_index]
+                self.counts.read[kind] += 1
+                self.counts.unchanged[kind] += 1
+                continue
+            try:
+                resource = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                self._reject(file_no, first + offset, UNREADABLE, None, f"invalid JSON: {exc}")
+                continue
+            self._resource(resource, digest, file_no, first + offset, {})
+
+    def _resource(
+        self,
+        resource: Any,
+        digest: int,
+        file_no: int,
+        line: int,
+        refs: Mapping[str, tuple[str, str]],
+    ) -> None:
+        if not isinstance(resource, dict):
+            self._reject(file_no, line, UNREADABLE, None, "not a JSON object (a FHIR resource)")
+            return
+        kind = resource.get("resourceType")
+        if not isinstance(kind, str) or not kind:
+            self._reject(file_no, line, UNREADABLE, None, "structure: resourceType is missing")
+            return
+        transform = TRANSFORMS.get(kind)
+        if transform is None:
+            self.counts.read[kind] += 1
+            self.counts.unsupported[kind] += 1
+            return
+        ident = resource.get("id")
+        problem = structure_problem(resource)
+        if problem is None and not isinstance(ident, str):
+            problem = f"{kind}.id is missing (rwe needs it to keep OMOP ids stable)"
+        if problem is not None:
+            self._reject(
+                file_no, line, kind, ident, f"structure: {problem}", explain(resource), count=True
+            )
+            return
+        last_updated = None
+        meta = resource.get("meta")
+        if isinstance(meta, dict) and meta.get("lastUpdated") is not None:
+            try:
+                stamp = parse_when(meta["lastUpdated"], f"{kind}.meta.lastUpdated")
+            except DateError as exc:
+                self._reject(file_no, line, kind, ident, f"date: {exc}", count=True)
+                return
+            last_updated = f"{stamp.datetime}+00" if stamp.datetime else stamp.date
+        self.ctx.refs = refs
+        try:
+            result = transform(resource, self.ctx)
+        except RejectError as exc:
+            detail = explain(resource) if exc.kind == "structure" else None
+            self._reject(file_no, line, kind, ident, f"{exc.kind}: {exc.message}", detail, True)
+            return
+        self.counts.read[kind] += 1
+        self.occ += 1
+        occ = self.occ
+        stager = self.stager
+        stager.add(
+            "stg_resource",
+            (
+                occ,
+                kind,
+                ident,
+                last_updated,
+                "excluded" if result.excluded else "loaded",
+                result.excluded,
+                result.person_ref,
+                result.visit_ref,
+                result.medication_ref,
+                digest,
+                file_no,
+                line,
+            ),
+        )
+        if result.excluded:
+            return
+        for row in result.rows:
+            stager.add_event(occ, row)
+        if result.person is not None:
+            stager.add("stg_person", (occ, *result.person))
+        if result.medication is not None:
+            stager.add("stg_medication", (occ, *result.medication))
+
+    def _reject(
+        self,
+        file_no: int,
+        line: int,
+        kind: str,
+        ident: Any,
+        reason: str,
+        detail: str | None = None,
+        count: bool = True,
+    ) -> None:
+        self.counts.read[kind] += 1
+        self.counts.rejected[kind][reason.split(":", 1)[0]] += 1
+        self.stager.add(
+            "stg_reject",
+            (
+                file_no,
+                line,
+                None if kind == UNREADABLE else kind,
+                ident if isinstance(ident, str) else None,
+                reason[:500],
+                detail[:2000] if detail else None,
+            ),
+        )

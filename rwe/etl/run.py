@@ -1,0 +1,271 @@
+"""`rwe etl`: one run = one transaction, under an advisory lock, recorded in rwe.run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from rwe import CDM_VERSION, FHIR_VERSION, __version__
+from rwe.db.connection import Database
+from rwe.db.migrate import require_schema, schema_params
+from rwe.errors import BadInputError, LockedError
+from rwe.etl import load
+from rwe.etl.extract.batch import Source
+from rwe.etl.mappings import load_mappings
+from rwe.etl.pipeline import TYPE_INDEX, Pipeline
+from rwe.etl.report import TOP_UNMAPPED, tally
+from rwe.etl.skip import SkipSet
+from rwe.etl.sources import resolve_sources
+from rwe.etl.transform import Context
+from rwe.etl.vocabulary import database_vocabulary
+
+log = logging.getLogger(__name__)
+
+ETL_LOCK = 0x72776503  # advisory lock key: one `rwe etl` at a time per database
+Progress = Callable[[str, int, int], None]
+
+
+class RejectRateError(BadInputError):
+    """More rejects than --max-reject-rate allows: nothing was loaded (rejects are kept)."""
+
+    def __init__(self, what: str, fix: str, report: dict[str, Any]) -> None:
+        super().__init__(what, fix)
+        self.report = report
+
+
+@dataclass
+class EtlOptions:
+    """How a run behaves (see `rwe etl --help`)."""
+
+    max_reject_rate: float = 0.05
+    wait: bool = False
+    since: str | None = None  # server sources: _lastUpdated lower bound (default: last success)
+    bulk_export: bool = False  # server sources: Bulk Data $export instead of search
+    token_env: str = "RWE_FHIR_TOKEN"
+    skip_unchanged: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_etl(
+    db: Database, arguments: list[str], options: EtlOptions, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Load SOURCE arguments into the OMOP tables; returns the run report.
+
+    Atomic: everything happens in one transaction, so readers see the previous state until
+    the commit and a killed run leaves it intact. Raises `LockedError` when another run holds
+    the lock, `RejectRateError` (nothing loaded) above `max_reject_rate`.
+    """
+    started = time.monotonic()
+    side = db.connect(autocommit=True)
+    main = db.connect()
+    try:
+        require_schema(side, db)
+        _lock(main, options.wait)
+        _mark_interrupted(side, db)
+        sources = resolve_sources(db, side, arguments, options)
+        run_id = _start_run(side, db, arguments)
+        try:
+            report = _run(db, main, side, run_id, sources, options, progress, started)
+        except BaseException as exc:
+            main.rollback()
+            if not isinstance(exc, RejectRateError):
+                side.execute(
+                    f"UPDATE {db.rwe_schema}.run SET status = 'failed', finished_at = now(),"
+                    " message = %s WHERE run_id = %s",
+                    (f"{type(exc).__name__}: {exc}"[:1000], run_id),
+                )
+            raise
+        return report
+    finally:
+        main.close()
+        side.close()
+
+
+def _lock(main: psycopg.Connection, wait: bool) -> None:
+    if wait:
+        main.execute("SELECT pg_advisory_xact_lock(%s)", (ETL_LOCK,))
+        return
+    row = main.execute("SELECT pg_try_advisory_xact_lock(%s)", (ETL_LOCK,)).fetchone()
+    if not row or not row[0]:
+        raise LockedError(
+            "another `rwe etl` run is loading this database",
+            "Wait for it to finish (`rwe runs`), or pass --wait to queue behind it.",
+        )
+
+
+def _mark_interrupted(side: psycopg.Connection, db: Database) -> None:
+    """Runs still 'running' while we hold the lock died (killed): say so."""
+    side.execute(
+        f"UPDATE {db.rwe_schema}.run SET status = 'failed', finished_at = now(),"
+        " message = 'interrupted: the process stopped before committing; nothing of it was"
+        " loaded' WHERE command = 'etl' AND status = 'running'"
+    )
+
+
+def _start_run(side: psycopg.Connection, db: Database, arguments: list[str]) -> int:
+    row = side.execute(
+        f"INSERT INTO {db.rwe_schema}.run (command, status, rwe_version, cdm_version,"
+        " vocabulary_version, inputs) VALUES ('etl', 'running', %s, %s, %s, %s) RETURNING run_id",
+        (__version__, CDM_VERSION, vocabulary_version(side, db), json.dumps(arguments)),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def vocabulary_version(conn: psycopg.Connection, db: Database) -> str | None:
+    row = conn.execute(
+        f"SELECT vocabulary_version FROM {db.rwe_schema}.vocabulary_release"
+        " ORDER BY release_id DESC LIMIT 1"
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def _skip_set(main: psycopg.Connection, db: Database) -> SkipSet:
+    hashes: list[Any] = []
+    types: list[Any] = []
+    with main.cursor(name="rwe_skip") as cur:
+        cur.itersize = 200_000
+        cur.execute(
+            f"SELECT content_hash, resource_type FROM {db.rwe_schema}.fhir_resource"
+            " WHERE state = 'loaded' AND content_hash IS NOT NULL"
+        )
+        while chunk := cur.fetchmany(200_000):
+            hashes.append(np.fromiter((h for h, _ in chunk), np.int64, len(chunk)))
+            types.append(
+                np.fromiter((TYPE_INDEX.get(t, 0) for _, t in chunk), np.int16, len(chunk))
+            )
+    if not hashes:
+        return SkipSet.empty()
+    return SkipSet(np.concatenate(hashes), np.concatenate(types))
+
+
+def _run(
+    db: Database,
+    main: psycopg.Connection,
+    side: psycopg.Connection,
+    run_id: int,
+    sources: list[Source],
+    options: EtlOptions,
+    progress: Progress | None,
+    started: float,
+) -> dict[str, Any]:
+    mappings = load_mappings()
+    vocab = database_vocabulary(db, side, mappings)
+    vocab_version = vocabulary_version(side, db)
+    salt = hashlib.blake2b(
+        f"{__version__}|{mappings.fingerprint}|{vocab_version}".encode(), digest_size=16
+    ).digest()
+    params = {**schema_params(db), "run_id": str(run_id)}
+    skip = _skip_set(main, db) if options.skip_unchanged else SkipSet.empty()
+    stager = load.Stager(main, params)
+    ctx = Context(vocabulary=vocab, mappings=mappings)
+    pipeline = Pipeline(ctx, stager, skip, salt)
+    for file_no, source in enumerate(sources, start=1):
+        stager.add("stg_file", (file_no, source.name))
+        for batch in source.batches():
+            pipeline.process(batch, file_no)
+            if progress:
+                progress(source.name, batch.done, batch.total)
+    stager.flush()
+    load.resolve(main, params)
+    types = tally(pipeline.counts, load.outcome_counts(main, params))
+    report = _report(run_id, sources, types, pipeline, options, vocab_version)
+    if report["reject_rate"] > options.max_reject_rate:
+        message = (
+            f"{report['rejected']:,} of {report['read']:,} resources were rejected "
+            f"({report['reject_rate']:.2%}), above --max-reject-rate {options.max_reject_rate:.2%}"
+        )
+        load.store_rejects(main, params)
+        _finish(main, db, run_id, "failed", report, started, message + "; nothing was loaded")
+        main.commit()
+        raise RejectRateError(
+            message,
+            f"Nothing was loaded. See `rwe runs show {run_id} --rejects`, fix the input, "
+            "or raise --max-reject-rate.",
+            report,
+        )
+    report["merge_rows"] = load.merge(main, params)
+    load.store_rejects(main, params)
+    for source in sources:
+        commit_hook = getattr(source.batches, "on_commit", None)
+        if callable(commit_hook):
+            commit_hook(main, run_id)
+    _finish(main, db, run_id, "succeeded", report, started, None)
+    main.commit()
+    log.info("run %d committed", run_id)
+    return report
+
+
+def _report(
+    run_id: int,
+    sources: list[Source],
+    types: dict[str, Any],
+    pipeline: Pipeline,
+    options: EtlOptions,
+    vocab_version: str | None,
+) -> dict[str, Any]:
+    resources = {kind: c.as_dict() for kind, c in types.items()}
+    read = sum(c["read"] for c in resources.values())
+    rejected = sum(c["rejected"] for c in resources.values())
+    vocab = pipeline.ctx.vocabulary
+    return {
+        "run_id": run_id,
+        "status": "running",
+        "inputs": [s.name for s in sources],
+        "resources": resources,
+        "read": read,
+        "loaded": sum(c["loaded"] for c in resources.values()),
+        "unchanged": sum(c["unchanged"] for c in resources.values()),
+        "rejected": rejected,
+        "excluded": sum(c["excluded"] for c in resources.values()),
+        "deleted": sum(c["deleted"] for c in resources.values()),
+        "reject_rate": rejected / read if read else 0.0,
+        "max_reject_rate": options.max_reject_rate,
+        "balanced": all(c["balanced"] for c in resources.values()),
+        "unmapped_codes": [
+            {"system": s, "code": c, "count": n}
+            for (s, c), n in vocab.unmapped.most_common(TOP_UNMAPPED)
+        ],
+        "unmapped_units": [
+            {"code": c, "count": n} for c, n in vocab.unmapped_units.most_common(TOP_UNMAPPED)
+        ],
+        "imputed_dates": dict(pipeline.ctx.imputed_dates),
+        "notes": dict(pipeline.ctx.notes),
+        "export_errors": pipeline.counts.export_errors,
+        "versions": {
+            "cdm": CDM_VERSION,
+            "vocabulary": vocab_version,
+            "rwe": __version__,
+            "fhir": FHIR_VERSION,
+        },
+    }
+
+
+def _finish(
+    main: psycopg.Connection,
+    db: Database,
+    run_id: int,
+    status: str,
+    report: dict[str, Any],
+    started: float,
+    message: str | None,
+) -> None:
+    duration = time.monotonic() - started
+    report["status"] = status
+    report["duration_seconds"] = round(duration, 3)
+    report["resources_per_second"] = round(report["read"] / duration, 1) if duration else 0.0
+    if message:
+        report["message"] = message
+    main.execute(
+        f"UPDATE {db.rwe_schema}.run SET status = %s, finished_at = now(), report = %s,"
+        " message = %s WHERE run_id = %s",
+        (status, json.dumps(report), message, run_id),
+    )

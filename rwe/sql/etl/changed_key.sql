@@ -1,0 +1,13 @@
+-- Resources whose previous rows go away in this run: replaced, excluded or deleted ones that
+-- were loaded, and the events of Patients deleted or excluded now (their person is gone).
+CREATE TEMP TABLE changed_key ON COMMIT DROP AS
+SELECT resource_key, resource_type, old_person_id AS person_id FROM winner
+ WHERE outcome = 'apply' AND old_state = 'loaded'
+UNION
+SELECT f.resource_key, f.resource_type, f.person_id FROM @rwe.fhir_resource f
+  JOIN winner w ON w.resource_type = 'Patient' AND w.outcome = 'apply'
+                AND w.action <> 'loaded' AND w.old_state = 'loaded'
+                AND f.person_id = w.resource_key * 1000
+ WHERE f.state = 'loaded';
+CREATE INDEX ON changed_key (resource_key);
+ANALYZE changed_key;

@@ -1,0 +1,5 @@
+-- Remove the CONDITION_OCCURRENCE rows of resources replaced, excluded or deleted in this run
+-- (ids key * 1000 .. key * 1000 + 999 belong to resource key).
+DELETE FROM @cdm.condition_occurrence t
+ USING changed_key c
+ WHERE t.condition_occurrence_id >= c.resource_key * 1000 AND t.condition_occurrence_id < c.resource_key * 1000 + 1000;

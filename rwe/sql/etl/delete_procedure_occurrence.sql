@@ -1,0 +1,5 @@
+-- Remove the PROCEDURE_OCCURRENCE rows of resources replaced, excluded or deleted in this run
+-- (ids key * 1000 .. key * 1000 + 999 belong to resource key).
+DELETE FROM @cdm.procedure_occurrence t
+ USING changed_key c
+ WHERE t.procedure_occurrence_id >= c.resource_key * 1000 AND t.procedure_occurrence_id < c.resource_key * 1000 + 1000;

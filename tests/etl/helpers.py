@@ -1,0 +1,51 @@
+"""Helpers for the ETL tests: write FHIR NDJSON, run the ETL, read OMOP tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rwe.db.connection import Database
+from rwe.etl.run import EtlOptions, run_etl
+
+CDM_TABLES = (
+    "person",
+    "death",
+    "observation_period",
+    "visit_occurrence",
+    "condition_occurrence",
+    "drug_exposure",
+    "procedure_occurrence",
+    "measurement",
+    "observation",
+)
+
+
+def write_ndjson(path: Path, resources: list[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in resources))
+    return path
+
+
+def etl(database: Database, *sources: Path | str, **options: Any) -> dict[str, Any]:
+    opts = EtlOptions(**{"max_reject_rate": 1.0, **options})
+    return run_etl(database, [str(s) for s in sources], opts)
+
+
+def rows(database: Database, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    with database.connect() as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def checksums(database: Database) -> dict[str, str]:
+    """An md5 of every populated OMOP table's rows, in id order."""
+    out = {}
+    with database.connect() as conn:
+        for table in CDM_TABLES:
+            row = conn.execute(
+                f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+                f" FROM cdm.{table} t"
+            ).fetchone()
+            out[table] = row[0] if row else ""
+    return out
