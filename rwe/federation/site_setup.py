@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -117,6 +118,28 @@ def setup_site(
         conn.commit()
     log.info("site %s: %d protocol functions for role %s", site_name, len(EXPOSED_FUNCTIONS), role)
     return SiteSetup(site_name, role, sorted(EXPOSED_FUNCTIONS), merged, sorted(pair_keys))
+
+
+def pair_keys_from_env(specs: list[str]) -> dict[str, bytes]:
+    """`PEER=ENV_VAR` items: the secret shared with PEER is in ENV_VAR (hex, or any text).
+
+    Keys never go on the command line (shell history, process lists).
+    """
+    keys: dict[str, bytes] = {}
+    for spec in specs:
+        peer, sep, var = spec.partition("=")
+        if not sep or not peer or not var:
+            raise BadInputError(f"bad pair key {spec!r}", "Write PEER=ENV_VAR, e.g. site-b=KEY_AB.")
+        value = os.environ.get(var)
+        if not value:
+            raise BadInputError(
+                f"environment variable {var} is not set", f"Export the key for {peer}."
+            )
+        try:
+            keys[peer] = bytes.fromhex(value)
+        except ValueError:
+            keys[peer] = value.encode()
+    return keys
 
 
 def _params(db: Database) -> dict[str, str]:

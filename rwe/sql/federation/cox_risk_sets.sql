@@ -22,6 +22,12 @@ BEGIN
         RAISE EXCEPTION 'rwe-federated: a grid of event times is needed' USING ERRCODE = '22023';
     END IF;
     s := @federated.cohort_summary(endpoint, 'all', covariates);
+    IF EXISTS (SELECT 1 FROM @federated.analysis_rows(endpoint, 'all', covariates) r
+               WHERE r.event = 1 AND NOT r.days = ANY (grid)) THEN
+        -- Deaths off the grid would silently drop out of the pooled likelihood.
+        RAISE EXCEPTION 'rwe-federated: an event time of this site is not on the grid'
+            USING ERRCODE = '22023';
+    END IF;
     PERFORM @federated.guard(query_id, 'cox_risk_sets',
                              concat_ws('|', endpoint, array_to_string(covariates, ','),
                                        array_to_string(grid, ',')),
@@ -48,6 +54,10 @@ BEGIN
         UNION ALL
         SELECT 'xd|' || ij.i, (SELECT sum(ts.xd) FROM ts WHERE ts.i = ij.i AND ts.j = 0)
         FROM ij WHERE ij.j = 0 AND ij.i > 0
+        UNION ALL
+        SELECT 'n', (SELECT sum(ts.c) FROM ts WHERE ts.i = 0 AND ts.j = 0)
+        UNION ALL
+        SELECT 'events', (SELECT sum(ts.d) FROM ts WHERE ts.i = 0 AND ts.j = 0)
     )
     SELECT array_agg(released.lab ORDER BY released.lab),
            array_agg(released.v::NUMERIC ORDER BY released.lab)

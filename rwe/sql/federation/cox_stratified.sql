@@ -28,7 +28,7 @@ BEGIN
                              s.fingerprint);
     WITH ts AS (SELECT * FROM @federated.cox_time_sums(endpoint, covariates, beta)),
     cs AS (
-        SELECT ts.days, ts.i, ts.j, ts.dd, ts.xd,
+        SELECT ts.days, ts.i, ts.j, ts.dd, ts.xd, ts.c, ts.d,
                sum(ts.a) OVER (PARTITION BY ts.i, ts.j ORDER BY ts.days DESC) AS s
         FROM ts
     ),
@@ -67,6 +67,10 @@ BEGIN
         JOIN moment mb ON mb.days = s2.days AND mb.k = s2.k AND mb.i = s2.j AND mb.j = 0
         WHERE s2.i > 0 AND s2.j > 0
         GROUP BY s2.i, s2.j
+        UNION ALL
+        SELECT 'n', (SELECT sum(ts.c) FROM ts WHERE ts.i = 0 AND ts.j = 0)
+        UNION ALL
+        SELECT 'events', (SELECT sum(ts.d) FROM ts WHERE ts.i = 0 AND ts.j = 0)
     )
     SELECT array_agg(released.lab ORDER BY released.lab),
            array_agg(released.v::NUMERIC ORDER BY released.lab)
