@@ -82,7 +82,13 @@ def _setup_logging(verbose: bool) -> None:
 
 def _register() -> None:
     """Each command group lives in its own module; importing it adds it to `app`."""
-    from rwe.cli import db_commands, derive_commands, stats_commands, vocab_commands  # noqa: F401
+    from rwe.cli import (  # noqa: F401
+        db_commands,
+        derive_commands,
+        federate_commands,
+        stats_commands,
+        vocab_commands,
+    )
 
 
 def main() -> None:
