@@ -241,25 +241,15 @@ def _parse_field(table: str, spec: str) -> tuple[str, str | None, dict[str, Any]
 
 
 def _lab_entries(lab: dict[str, Any]) -> list[dict[str, Any]]:
-    concept_id = int(lab["concept_id"])
-    common = {"table": "measurement", "concept_id": concept_id, "concept_name": lab["name"]}
+    common = {
+        "table": "measurement",
+        "concept_id": int(lab["concept_id"]),
+        "concept_name": lab["name"],
+        "units": [int(u) for u in lab["units"]],
+        "ranges": lab["ranges"],
+    }
     return [
-        {
-            **common,
-            "type": "plausibleUnitConceptIds",
-            "fields": ["unit_concept_id"],
-            "units": [int(u) for u in lab["units"]],
-        },
-        {
-            **common,
-            "type": "plausibleValueLow",
-            "fields": ["value_as_number"],
-            "ranges": lab["ranges"],
-        },
-        {
-            **common,
-            "type": "plausibleValueHigh",
-            "fields": ["value_as_number"],
-            "ranges": lab["ranges"],
-        },
+        {**common, "type": "plausibleUnitConceptIds", "fields": ["unit_concept_id"]},
+        {**common, "type": "plausibleValueLow", "fields": ["value_as_number"]},
+        {**common, "type": "plausibleValueHigh", "fields": ["value_as_number"]},
     ]
