@@ -277,11 +277,11 @@ def compare_by_marker(df: pd.DataFrame, marker: str) -> dict[str, Any]:
     high, low = data[data[f"{marker}_high"] == 1], data[data[f"{marker}_high"] == 0]
     out: dict[str, Any] = {}
     try:
-        out["age"] = wilcoxon_rank_sum(
+        out["age_at_index"] = wilcoxon_rank_sum(
             high["age_at_index"].dropna(), low["age_at_index"].dropna()
         ).p
     except RweError:
-        out["age"] = None
+        out["age_at_index"] = None
     for column in COVARIATES:
         if column == "age_at_index":
             continue

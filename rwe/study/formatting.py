@@ -44,4 +44,5 @@ def _bound(value: float | None) -> str:
 def _num(value: float) -> str:
     if float(value).is_integer():
         return str(int(value))
-    return f"{value:.2f}" if abs(value) < 100 else f"{value:.1f}"
+    text = f"{value:.2f}" if abs(value) < 100 else f"{value:.1f}"
+    return text.rstrip("0").rstrip(".")

@@ -64,7 +64,8 @@ def build_report(
     results: dict[str, Any] = {}
     sections = [_cohort_section(data, df, results)]
     sections.append(_efficacy_section(df, results, "all patients"))
-    if options.histology == "all":
+    present = set(df["histology_group"].dropna())
+    if options.histology == "all" and len(present) > 1:
         for key, label in HISTOLOGY_GROUPS.items():
             group = df[df["histology_group"] == label]
             if len(group):
@@ -77,7 +78,7 @@ def build_report(
         "histology": options.histology,
         "data cutoff": str(df["cutoff_date"].iloc[0]) if len(df) else "NA",
         "options": _options_text(options),
-        "derivation parameters": data.derive_parameters,
+        "derivation parameters": _derive_text(data.derive_parameters),
         "database": db.display_url,
         "PostgreSQL": data.server_version,
         "rwe": __version__,
@@ -89,6 +90,11 @@ def build_report(
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     return Report("Sorafenib in thyroid cancer: rwe study report", metadata, sections, results)
+
+
+def _derive_text(state: dict[str, Any]) -> str:
+    params = state.get("params", {})
+    return "; ".join(f"{k}={v}" for k, v in sorted(params.items())) or "unknown"
 
 
 def _options_text(options: SorafenibOptions) -> str:
@@ -182,12 +188,31 @@ def _marker_section(df: pd.DataFrame, results: dict) -> ReportSection:
                     annotation=f"log-rank p = {p_value(p)}",
                 )
                 figures[f"figure{number}_{endpoint}_{marker}"] = (title, km_figure(spec))
-    results["group_comparisons"] = {m: analyses.compare_by_marker(df, m) for m in analyses.MARKERS}
+    comparisons = {m: analyses.compare_by_marker(df, m) for m in analyses.MARKERS}
+    results["group_comparisons"] = comparisons
     table = pd.DataFrame(rows, columns=["Endpoint", "Marker", "n", "log-rank p"])
+    compare = pd.DataFrame(
+        [
+            (analyses.COVARIATES[c], *(p_value(comparisons[m].get(c)) for m in analyses.MARKERS))
+            for c in analyses.COVARIATES
+        ],
+        columns=[
+            "Characteristic",
+            *(f"{label} high vs low: p" for label in analyses.MARKERS.values()),
+        ],
+    )
     return ReportSection(
         "Baseline blood markers",
         ["Groups: high = value ≥ cutoff. Figures 2 (TTF) and 3 (OS)."],
-        [ReportTable("markers_logrank", "Survival by marker group", table)],
+        [
+            ReportTable("markers_logrank", "Survival by marker group", table),
+            ReportTable(
+                "markers_group_comparison",
+                "Characteristics between marker groups",
+                compare,
+                "Age: Wilcoxon rank-sum (wilcox.test); the others: Fisher's exact test.",
+            ),
+        ],
         figures,
     )
 
