@@ -87,6 +87,7 @@ def _register() -> None:
         derive_commands,
         federate_commands,
         stats_commands,
+        synth_commands,
         vocab_commands,
     )
 
