@@ -10,7 +10,6 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$"
 )
-UTC = dt.UTC
 
 
 class DateError(ValueError):
@@ -18,12 +17,24 @@ class DateError(ValueError):
 
 
 class When(NamedTuple):
-    """A parsed instant: OMOP date, UTC datetime (None for date-only), imputed (partial date)."""
+    """A parsed FHIR date or dateTime.
 
-    date: str
+    A date (possibly imputed from a partial one) is `date`; a dateTime keeps its FHIR text in
+    `datetime` (with its offset: PostgreSQL converts it to UTC when merging, §f2o-072) and the
+    parsed value in `instant`.
+    """
+
+    date: str | None
     datetime: str | None
     imputed: bool
     precision: int  # 1 year, 2 month, 3 day, 4 time
+    instant: dt.datetime | None = None
+
+    def utc_date(self) -> dt.date:
+        """The calendar date in UTC."""
+        if self.instant is None:
+            return dt.date.fromisoformat(str(self.date))
+        return (self.instant - (self.instant.utcoffset() or dt.timedelta())).date()
 
 
 def parse_when(value: object, element: str) -> When:
@@ -52,19 +63,16 @@ def _parse_datetime(value: str, element: str) -> When:
     if match.group(1) is None:
         raise DateError(f"{element} {value!r} has a time but no time zone")
     try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
+        parsed = dt.datetime.fromisoformat(value)  # validates the calendar (PostgreSQL must
+    except ValueError as exc:  # never see an impossible date: it would fail the whole COPY)
         raise DateError(f"{element} {value!r} is not a valid dateTime ({exc})") from exc
-    if parsed.utcoffset():
-        parsed = parsed.astimezone(UTC)
-    text = parsed.strftime("%Y-%m-%d %H:%M:%S")
-    return When(text[:10], text, False, 4)
+    return When(None, value, False, 4, parsed)
 
 
 def later_or_equal(end: When | None, start: When) -> bool:
-    """End ≥ start, comparing the most precise forms both have."""
+    """End ≥ start, comparing instants when both have one, else UTC dates."""
     if end is None:
         return True
-    if end.datetime and start.datetime:
-        return end.datetime >= start.datetime
-    return end.date >= start.date
+    if end.instant is not None and start.instant is not None:
+        return end.instant >= start.instant
+    return end.utc_date() >= start.utc_date()

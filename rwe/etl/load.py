@@ -5,6 +5,7 @@ OMOP tables, all inside the run's single transaction (readers see the old state 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,13 +45,16 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "stg_medication": ("occ", *MEDICATION_COLUMNS),
     "stg_reject": ("file_no", "line", "resource_type", "resource_id", "reason", "detail"),
 }
-# COPY text format: backslash, tab, newline and carriage return must be escaped.
-_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# Staging rows go through COPY ... (FORMAT csv) with two control characters as delimiter and
+# quote, which FHIR text practically never holds: a row is joined as is, and only a row whose
+# delimiter count is off (or that holds a quote byte, CR or LF) takes the quoting path.
+# An unquoted empty field is NULL; empty strings are staged as NULL too.
+DELIMITER = "\x1f"
+QUOTE = "\x1e"
 FLUSH_BYTES = 8 << 20
 
 # Merge steps, in order (rwe/sql/etl/<name>.sql).
 MERGE_STEPS = (
-    "assign_keys",
     "changed_key",
     "delete_measurement",
     "delete_observation",
@@ -61,7 +65,6 @@ MERGE_STEPS = (
     "delete_death",
     "delete_person",
     "update_state",
-    "resolve_links",
     "insert_person",
     "insert_death",
     "upsert_medication",
@@ -76,12 +79,27 @@ MERGE_STEPS = (
 )
 
 
-def _text(value: Any) -> str:
+def encode_row(values: Sequence[Any]) -> str:
+    """One CSV line for COPY (see DELIMITER)."""
+    line = DELIMITER.join(
+        ["" if v is None else (v if v.__class__ is str else str(v)) for v in values]
+    )
+    if line.count(DELIMITER) == len(values) - 1 and not _special(line):
+        return line
+    return DELIMITER.join([_quote(v) for v in values])
+
+
+def _special(line: str) -> bool:
+    return QUOTE in line or "\n" in line or "\r" in line or "\x00" in line
+
+
+def _quote(value: Any) -> str:
     if value is None:
-        return "\\N"
-    if value.__class__ is str:
-        return str(value).translate(_ESCAPE)
-    return str(value)
+        return ""
+    text = (value if value.__class__ is str else str(value)).replace("\x00", "")
+    if DELIMITER in text or _special(text):
+        return QUOTE + text.replace(QUOTE, QUOTE + QUOTE) + QUOTE
+    return str(text)
 
 
 class Stager:
@@ -96,7 +114,7 @@ class Stager:
             conn.execute(read_sql(f"etl/{table}.sql", params).encode())
 
     def add(self, table: str, values: Sequence[Any]) -> None:
-        line = "\t".join([_text(v) for v in values])
+        line = encode_row(values)
         self._buffers[table].append(line)
         self._size += len(line) + 1
         if self._size >= FLUSH_BYTES:
@@ -104,7 +122,7 @@ class Stager:
 
     def add_event(self, occ: int, row: list[Any]) -> None:
         """The hot path: one staged clinical row."""
-        line = f"{occ}\t" + "\t".join([_text(v) for v in row])
+        line = f"{occ}{DELIMITER}" + encode_row(row)
         self._buffers["stg_event"].append(line)
         self._size += len(line) + 1
         if self._size >= FLUSH_BYTES:
@@ -117,7 +135,10 @@ class Stager:
                 if not lines:
                     continue
                 columns = ", ".join(_COLUMNS[table])
-                with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                with cur.copy(
+                    f"COPY {table} ({columns}) FROM STDIN"
+                    f" (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')"
+                ) as copy:
                     copy.write("\n".join(lines).encode() + b"\n")
                 self.rows[table] += len(lines)
                 lines.clear()
@@ -126,10 +147,12 @@ class Stager:
 
 def resolve(conn: psycopg.Connection, params: dict[str, str]) -> None:
     """Decide every staged resource's outcome and reject dangling references (no CDM writes)."""
+    started = time.perf_counter()
     for table in ("stg_resource", "stg_event", "stg_person"):
         conn.execute(f"ANALYZE {table}")
-    conn.execute(read_sql("etl/winner.sql", params).encode())
-    conn.execute(read_sql("etl/reject_dangling.sql", params).encode())
+    for step in ("candidate", "loaded_after", "winner"):
+        conn.execute(read_sql(f"etl/{step}.sql", params).encode())
+    log.debug("resolve: %.2f s", time.perf_counter() - started)
 
 
 def outcome_counts(conn: psycopg.Connection, params: dict[str, str]) -> list[tuple[Any, ...]]:
@@ -140,9 +163,12 @@ def merge(conn: psycopg.Connection, params: dict[str, str]) -> dict[str, int]:
     """Apply the run to the OMOP tables; returns rows affected per step."""
     affected: dict[str, int] = {}
     for step in MERGE_STEPS:
+        started = time.perf_counter()
         cur = conn.execute(read_sql(f"etl/{step}.sql", params).encode())
         affected[step] = max(cur.rowcount, 0)
-        log.debug("merge step %s: %d rows", step, cur.rowcount)
+        log.debug(
+            "merge step %s: %d rows in %.2f s", step, cur.rowcount, time.perf_counter() - started
+        )
     return affected
 
 

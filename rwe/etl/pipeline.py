@@ -140,7 +140,7 @@ class Pipeline:
             except DateError as exc:
                 self._reject(file_no, line, kind, ident, f"date: {exc}", count=True)
                 return
-            last_updated = f"{stamp.datetime}+00" if stamp.datetime else stamp.date
+            last_updated = stamp.datetime or stamp.date
         self.ctx.refs = refs
         try:
             result = transform(resource, self.ctx)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_OBJECT_ARRAYS = frozenset({"contained", "extension", "modifierExtension"})
 _MODULES = {
     "MedicationRequest": "medicationrequest",
     "MedicationStatement": "medicationstatement",

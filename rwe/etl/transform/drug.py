@@ -121,7 +121,7 @@ def _encounter_element(resource: dict[str, Any]) -> str:
 
 def plus_days(start: When, days: int) -> When:
     """start + days (date only): THEMIS end-date rules for exposures without an end."""
-    date = dt.date.fromisoformat(start.date) + dt.timedelta(days=days)
+    date = start.utc_date() + dt.timedelta(days=days)
     return When(date.isoformat(), None, True, 3)
 
 

@@ -41,7 +41,7 @@ def transform_medication_statement(resource: dict[str, Any], ctx: Context) -> Re
     result = exposure(resource, ctx, start, end or start, type_concept, person)
     row = result.rows[0]
     if end is not None:
-        row[R.VERBATIM_END_DATE] = end.date
+        row[R.VERBATIM_END_DATE] = end.utc_date().isoformat()
     dosages = resource.get("dosage")
     if isinstance(dosages, list) and dosages:
         dose(dosages[0], "MedicationStatement.dosage[0]", ctx, row)

@@ -22,6 +22,22 @@ from rwe.etl.units import is_ucum
 from rwe.etl.vocabulary import UCUM_SYSTEM
 
 VALUE_AS_STRING_MAX = 60  # OBSERVATION.value_as_string is VARCHAR(60)
+VALUE_KEYS = frozenset(
+    f"value{kind}"
+    for kind in [
+        "Quantity",
+        "CodeableConcept",
+        "String",
+        "Boolean",
+        "Integer",
+        "Range",
+        "Ratio",
+        "SampledData",
+        "Time",
+        "DateTime",
+        "Period",
+    ]
+) | {"dataAbsentReason"}
 
 
 def transform_observation(resource: dict[str, Any], ctx: Context) -> Result:
@@ -35,7 +51,7 @@ def transform_observation(resource: dict[str, Any], ctx: Context) -> Result:
     type_concept = ctx.mappings.type_for("Observation", _type_category(categories))
     result = Result(person_ref=person, visit_ref=reference(resource, "encounter", "Encounter", ctx))
     components = resource.get("component")
-    has_value = any(k.startswith("value") for k in resource) or "dataAbsentReason" in resource
+    has_value = not VALUE_KEYS.isdisjoint(resource)
     if has_value or not components:
         row = _row(resource, "Observation", 0, categories, ctx)
         result.rows.append(row)

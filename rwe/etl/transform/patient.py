@@ -29,7 +29,7 @@ def transform_patient(resource: dict[str, Any], ctx: Context) -> Result:
         raise RejectError("date", str(exc)) from exc
     if born.datetime is not None:
         raise RejectError("date", "Patient.birthDate is a dateTime, not a date")
-    year, month, day = born.date.split("-")
+    year, month, day = str(born.date).split("-")
     if born.precision < 3:
         ctx.notes["partial birthDate (month/day left empty)"] += 1
     race, race_source = _omb(resource, US_CORE_RACE, "race", values)

@@ -5,7 +5,8 @@ INSERT INTO @cdm.observation (observation_id, person_id, observation_concept_id,
     observation_source_value, observation_source_concept_id, unit_source_value,
     value_source_value, observation_event_id, obs_event_field_concept_id)
 SELECT w.resource_key * 1000 + e.row_index, w.person_id, e.concept_id,
-       e.start_date, e.start_datetime, e.type_concept_id, e.value_as_number,
+       coalesce((e.start_datetime AT TIME ZONE 'UTC')::date, e.start_date),
+       e.start_datetime AT TIME ZONE 'UTC', e.type_concept_id, e.value_as_number,
        e.value_as_string, e.value_as_concept_id, e.unit_concept_id, w.visit_occurrence_id,
        e.source_value, e.source_concept_id, e.unit_source_value,
        e.value_source_value, w.resource_key * 1000 + e.event_row, e.event_field_concept_id

@@ -1,4 +1,6 @@
 -- Clinical rows of every OMOP event table (`target`), in one shape (rwe/etl/rows.py).
+-- *_datetime keep the FHIR offset; the inserts convert them to UTC (§f2o-072) and take the
+-- date from the UTC instant; *_date is set for date-only (or imputed partial) values.
 CREATE TEMP TABLE stg_event (
     occ BIGINT NOT NULL,
     row_index INTEGER NOT NULL,
@@ -7,9 +9,9 @@ CREATE TEMP TABLE stg_event (
     source_concept_id INTEGER,
     source_value TEXT,
     start_date DATE,
-    start_datetime TIMESTAMP,
+    start_datetime TIMESTAMPTZ,
     end_date DATE,
-    end_datetime TIMESTAMP,
+    end_datetime TIMESTAMPTZ,
     type_concept_id INTEGER,
     value_as_number DOUBLE PRECISION,
     value_as_concept_id INTEGER,

@@ -12,6 +12,6 @@ CREATE TEMP TABLE stg_person (
     ethnicity_concept_id INTEGER NOT NULL,
     ethnicity_source_value TEXT,
     death_date DATE,
-    death_datetime TIMESTAMP,
+    death_datetime TIMESTAMPTZ,
     death_type_concept_id INTEGER
 ) ON COMMIT DROP;

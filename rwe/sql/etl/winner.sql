@@ -1,32 +1,32 @@
--- Decide what each staged resource occurrence does (nightly semantics, §f2o-103):
---   superseded  a newer occurrence of the same resource is in this run;
---   older       meta.lastUpdated is older than the loaded version (never overwrite newer);
---   unchanged   same content hash and state as loaded;
---   noop        deletion of a resource that is not loaded;
---   apply       load / exclude / delete it.
+-- Every staged occurrence with its outcome, person and visit: a resource whose subject is not
+-- a Patient loaded after this run, or whose medicationReference is not a loaded Medication,
+-- is rejected (its previous version, if any, stays). A visit that is not loaded leaves
+-- visit_occurrence_id empty.
 CREATE TEMP TABLE winner ON COMMIT DROP AS
-WITH ranked AS (
-    SELECT s.*, row_number() OVER (
-        PARTITION BY s.resource_type, s.fhir_id
-        ORDER BY s.last_updated DESC NULLS LAST, s.occ DESC) AS rn
-    FROM stg_resource s
-)
-SELECT r.occ, r.resource_type, r.fhir_id, r.last_updated, r.action, r.reason,
-       r.person_ref, r.visit_ref, r.medication_ref, r.content_hash, r.file_no, r.line,
-       f.resource_key, f.state AS old_state, f.person_id AS old_person_id,
+SELECT c.occ, c.resource_type, c.fhir_id, c.last_updated, c.action, c.content_hash,
+       c.file_no, c.line, c.medication_ref, c.old_state, c.old_person_id, c.resource_key,
        CASE
-           WHEN r.rn > 1 THEN 'superseded'
-           WHEN r.last_updated < f.last_updated THEN 'older'
-           WHEN r.action <> 'deleted' AND f.state = r.action
-                AND f.content_hash = r.content_hash THEN 'unchanged'
-           WHEN r.action = 'deleted' AND (f.state IS NULL OR f.state = 'deleted') THEN 'noop'
+           WHEN c.outcome <> 'apply' OR c.action <> 'loaded' THEN c.outcome
+           WHEN c.person_ref IS NOT NULL AND p.resource_key IS NULL THEN 'rejected'
+           WHEN c.medication_ref IS NOT NULL AND m.resource_key IS NULL THEN 'rejected'
            ELSE 'apply'
        END AS outcome,
-       NULL::BIGINT AS person_id,
-       NULL::BIGINT AS visit_occurrence_id
-FROM ranked r
-LEFT JOIN @rwe.fhir_resource f
-       ON f.resource_type = r.resource_type AND f.fhir_id = r.fhir_id;
+       CASE
+           WHEN c.outcome <> 'apply' OR c.action <> 'loaded' THEN c.reason
+           WHEN c.person_ref IS NOT NULL AND p.resource_key IS NULL
+               THEN 'reference: subject Patient/' || c.person_ref || ' is not loaded'
+           WHEN c.medication_ref IS NOT NULL AND m.resource_key IS NULL
+               THEN 'reference: medicationReference Medication/' || c.medication_ref
+                    || ' is not loaded'
+           ELSE c.reason
+       END AS reason,
+       CASE WHEN c.resource_type = 'Patient' THEN c.resource_key * 1000
+            ELSE p.resource_key * 1000 END AS person_id,
+       CASE WHEN c.resource_type = 'Encounter' THEN c.resource_key * 1000
+            ELSE e.resource_key * 1000 END AS visit_occurrence_id
+  FROM candidate c
+  LEFT JOIN loaded_after p ON p.resource_type = 'Patient' AND p.fhir_id = c.person_ref
+  LEFT JOIN loaded_after e ON e.resource_type = 'Encounter' AND e.fhir_id = c.visit_ref
+  LEFT JOIN loaded_after m ON m.resource_type = 'Medication' AND m.fhir_id = c.medication_ref;
 CREATE INDEX ON winner (occ);
-CREATE INDEX ON winner (resource_type, fhir_id);
 ANALYZE winner;

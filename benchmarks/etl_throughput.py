@@ -1,0 +1,234 @@
+"""ETL throughput benchmark (not a timed test): `rwe etl` end to end versus a bare
+decode → map → COPY of the same Observations, plus a re-run and a 1% increment.
+
+    .venv/bin/python benchmarks/etl_throughput.py --resources 1000000
+
+Prints resources/s, peak RSS of each phase (each runs in its own process) and the ratio to the
+bare pipeline. Uses a fresh database on the embedded server (or --database-url).
+Input: a synthetic cohort as bulk NDJSON, ≥ 80% lab Observations (generated here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+LABS = [  # (LOINC, UCUM, mean, sd) — the CBC panel the sorafenib cohorts carry
+    ("6690-2", "10*3/uL", 6.5, 2.0),
+    ("731-0", "10*3/uL", 1.8, 0.6),
+    ("751-8", "10*3/uL", 4.0, 1.5),
+    ("742-7", "10*3/uL", 0.5, 0.2),
+    ("777-3", "10*3/uL", 250, 60),
+    ("736-9", "%", 28, 8),
+    ("770-8", "%", 60, 10),
+    ("5905-5", "%", 7, 2),
+]
+
+
+def generate(folder: Path, resources: int, seed: int = 7) -> dict[str, int]:
+    """Patients, Encounters, Conditions, MedicationStatements and (≥ 80%) lab Observations."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    per_patient = 100  # 1 Patient + 6 Encounters + 2 Conditions + 3 MedStatements + 88 labs
+    patients = max(1, resources // per_patient)
+    counts = dict.fromkeys(
+        ["Patient", "Encounter", "Condition", "MedicationStatement", "Observation"], 0
+    )
+    files = {k: (folder / f"{k}.000.ndjson").open("w") for k in counts}
+    stamp = "2024-06-01T02:00:00Z"
+    for p in range(patients):
+        pid = f"p{p}"
+        year = rng.randint(1940, 1990)
+        files["Patient"].write(json.dumps({
+            "resourceType": "Patient", "id": pid, "meta": {"lastUpdated": stamp},
+            "gender": rng.choice(["male", "female"]), "birthDate": f"{year}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+        }) + "\n")
+        counts["Patient"] += 1
+        for e in range(6):
+            files["Encounter"].write(json.dumps({
+                "resourceType": "Encounter", "id": f"{pid}-e{e}", "status": "finished",
+                "meta": {"lastUpdated": stamp},
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+                "subject": {"reference": f"Patient/{pid}"},
+                "period": {"start": f"2020-0{e + 1}-03T09:00:00+02:00", "end": f"2020-0{e + 1}-03T10:00:00+02:00"},
+            }) + "\n")
+            counts["Encounter"] += 1
+        for c, code in enumerate(["363478007", "38341003"]):
+            cond = {
+                "resourceType": "Condition", "id": f"{pid}-c{c}", "meta": {"lastUpdated": stamp},
+                "subject": {"reference": f"Patient/{pid}"},
+                "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}]},
+                "onsetDateTime": "2019-11-20T00:00:00+00:00",
+            }
+            if c == 1:
+                cond["extension"] = [{"url": "urn:rwe:extension:ctcae-grade", "valueInteger": 2}]
+            files["Condition"].write(json.dumps(cond) + "\n")
+            counts["Condition"] += 1
+        for m in range(3):
+            files["MedicationStatement"].write(json.dumps({
+                "resourceType": "MedicationStatement", "id": f"{pid}-m{m}",
+                "meta": {"lastUpdated": stamp}, "status": "stopped" if m == 2 else "completed",
+                "statusReason": [{"coding": [{"system": "urn:rwe:study", "code": "progression"}]}] if m == 2 else [],
+                "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "495881"}]},
+                "subject": {"reference": f"Patient/{pid}"},
+                "effectivePeriod": {"start": f"2020-0{m * 2 + 1}-01", "end": f"2020-0{m * 2 + 2}-28"},
+                "dosage": [{"route": {"coding": [{"system": "http://snomed.info/sct", "code": "26643006"}]},
+                            "doseAndRate": [{"doseQuantity": {"value": 400, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}],
+                            "timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}}}],
+            }) + "\n")
+            counts["MedicationStatement"] += 1
+        for o in range(per_patient - 12):
+            code, unit, mean, sd = LABS[o % len(LABS)]
+            files["Observation"].write(json.dumps({
+                "resourceType": "Observation", "id": f"{pid}-o{o}", "meta": {"lastUpdated": stamp},
+                "status": "final",
+                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "subject": {"reference": f"Patient/{pid}"},
+                "encounter": {"reference": f"Encounter/{pid}-e{o % 6}"},
+                "effectiveDateTime": f"2020-0{o % 9 + 1}-1{o % 10}T08:{o % 60:02d}:00+02:00",
+                "valueQuantity": {"value": round(rng.gauss(mean, sd), 2), "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
+            }) + "\n")
+            counts["Observation"] += 1
+    for f in files.values():
+        f.close()
+    return counts
+
+
+def increment(folder: Path, out: Path, share: float) -> int:
+    """A delta export: `share` of the Observations with a newer lastUpdated and a new value."""
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    step = int(1 / share)
+    with (folder / "Observation.000.ndjson").open() as src, (out / "Observation.000.ndjson").open("w") as dst:
+        for i, line in enumerate(src):
+            if i % step == 0:
+                doc = json.loads(line)
+                doc["meta"]["lastUpdated"] = "2024-06-02T02:00:00Z"
+                doc["valueQuantity"]["value"] += 1
+                dst.write(json.dumps(doc) + "\n")
+                n += 1
+    return n
+
+
+def phase(kind: str, url: str, folder: str) -> None:
+    """One measured phase, in its own process (so its peak RSS is its own)."""
+    from rwe.db.connection import Database
+    from rwe.etl.run import EtlOptions, run_etl
+
+    db = Database(url=url)
+    start = time.perf_counter()
+    if kind == "bare":
+        rows = bare_copy(db, Path(folder))
+    else:
+        report = run_etl(db, [folder], EtlOptions(max_reject_rate=0.0))
+        rows = report["read"]
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"phase": kind, "resources": rows, "seconds": seconds, "peak_rss_mb": rss}))
+
+
+def bare_copy(db, folder: Path) -> int:  # type: ignore[no-untyped-def]
+    """The floor: decode each Observation, map it to a MEASUREMENT row, COPY it into an
+    indexed copy of the table (no vocabulary, no ids map, no merge)."""
+    import orjson
+
+    n = 0
+    with db.connect() as conn:
+        conn.execute("CREATE TABLE bare_measurement (LIKE cdm.measurement INCLUDING ALL)")
+        conn.execute("CREATE INDEX ON bare_measurement (person_id)")
+        conn.execute("CREATE INDEX ON bare_measurement (measurement_concept_id)")
+        with conn.cursor() as cur, cur.copy(
+            "COPY bare_measurement (measurement_id, person_id, measurement_concept_id,"
+            " measurement_date, measurement_datetime, measurement_type_concept_id,"
+            " value_as_number, unit_source_value, measurement_source_value) FROM STDIN"
+        ) as copy:
+            buf = []
+            for line in (folder / "Observation.000.ndjson").open("rb"):
+                r = orjson.loads(line)
+                n += 1
+                when = r["effectiveDateTime"]
+                q = r["valueQuantity"]
+                buf.append(
+                    f"{n}\t{hash(r['subject']['reference']) & 0xFFFFFFF}\t0\t{when[:10]}\t{when[:19]}"
+                    f"\t32856\t{q['value']}\t{q['code']}\t{r['code']['coding'][0]['code']}"
+                )
+                if len(buf) >= 10000:
+                    copy.write("\n".join(buf) + "\n")
+                    buf.clear()
+            if buf:
+                copy.write("\n".join(buf) + "\n")
+        conn.commit()
+    return n
+
+
+def run_phase(kind: str, url: str, folder: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", kind, "--database-url", url, "--input", str(folder)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def fresh_database() -> str:
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from rwe.db.connection import Database
+    from rwe.db.embedded import start_embedded
+    from rwe.db.lifecycle import init_database
+
+    admin = start_embedded(Path(os.environ.get("RWE_BENCH_DIR", f"/tmp/rwe-bench-{os.getuid()}")), "postgres")
+    name = f"rwe_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = make_conninfo(admin, dbname=name)
+    init_database(Database(url=url))
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--resources", type=int, default=200_000)
+    parser.add_argument("--input", help="NDJSON folder to use instead of generating one")
+    parser.add_argument("--database-url")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        phase(args.phase, args.database_url, args.input)
+        return
+    url = args.database_url or fresh_database()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.input) if args.input else Path(tmp) / "full"
+        if not args.input:
+            counts = generate(folder, args.resources)
+            print(f"generated {sum(counts.values()):,} resources: {counts}")
+        delta = Path(tmp) / "delta"
+        changed = increment(folder, delta, 0.01 * (sum(1 for _ in (folder / "Patient.000.ndjson").open()) * 100) / max(1, sum(1 for _ in (folder / "Observation.000.ndjson").open())))
+        bare = run_phase("bare", url, folder)
+        first = run_phase("etl", url, folder)
+        rerun = run_phase("etl", url, folder)
+        incr = run_phase("etl", url, delta)
+    rate = first["resources"] / first["seconds"]
+    bare_rate = bare["resources"] / bare["seconds"]
+    print(f"bare decode→map→COPY: {bare['resources']:,} Observations in {bare['seconds']:.1f} s "
+          f"= {bare_rate:,.0f}/s, peak RSS {bare['peak_rss_mb']:.0f} MB")
+    print(f"first load:  {first['resources']:,} resources in {first['seconds']:.1f} s = {rate:,.0f}/s, "
+          f"peak RSS {first['peak_rss_mb']:.0f} MB, {rate / bare_rate:.2f}× the bare pipeline")
+    print(f"re-run:      {rerun['seconds']:.1f} s ({first['seconds'] / rerun['seconds']:.1f}× faster), "
+          f"peak RSS {rerun['peak_rss_mb']:.0f} MB")
+    print(f"1% increment ({changed:,} changed Observations): {incr['seconds']:.1f} s = "
+          f"{incr['seconds'] / first['seconds']:.1%} of the first load, peak RSS {incr['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
