@@ -86,6 +86,7 @@ def _register() -> None:
         db_commands,
         derive_commands,
         federate_commands,
+        quality_commands,
         stats_commands,
         synth_commands,
         vocab_commands,
