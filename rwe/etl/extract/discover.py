@@ -38,8 +38,13 @@ def discover(arguments: list[str]) -> list[Source]:
             found, files_covered = manifest_sources(file, _manifest(file) or {})
             sources.extend(found)
             covered |= files_covered
+        manifest_dirs = {m.parent for m in manifests}
         for file in files:
             if file in covered:
+                continue
+            if file.parent in manifest_dirs:
+                # A bulk export is what its manifest lists (truth files, logs beside it are not).
+                log.info("skipping %s: not listed in the export manifest beside it", file)
                 continue
             if path.is_dir() and file.name in IGNORED_NAMES:
                 log.info("skipping %s (a bulk-export log, not resources)", file)
