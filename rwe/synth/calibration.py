@@ -11,6 +11,7 @@ from rwe.synth.presets import Arm, Markers
 LMR_CUTOFF = 4.0
 # A stop for progression happens 0..STOP_DELAY_DAYS days after the PD assessment.
 STOP_DELAY_DAYS = 14
+MIN_TREATMENT_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class OutcomeModel:
             "os_lmr_low": round(_median(lambda t: self.os_survival(t, False)), 1),
             "pfs": round(_median(self.pfs_survival), 1),
             "ttf": round(_median(self.ttf_survival), 1),
+            # among patients whose episode lasts >= 30 days (the study's inclusion)
+            "ttf_treated_30_days": round(
+                _median(lambda t: self.ttf_survival(t) / self.ttf_survival(MIN_TREATMENT_DAYS)), 1
+            ),
         }
 
 
@@ -78,23 +83,29 @@ def calibrate(arm: Arm, markers: Markers) -> OutcomeModel:
     os_scale = arm.median_os_days / x ** (1 / arm.os_shape)
     model = OutcomeModel(arm.name, os_scale, arm.os_shape, hr, share, 1.0, 1.0, 0.0)
     m = arm.calibration_median_days
-    remaining = math.log(2) + math.log(model.os_survival(m))  # hazard left for the others
-    if remaining <= 0:
-        raise ValueError(f"arm {arm.name}: median OS must exceed the calibration median")
     q = arm.other_stop_share
-    if arm.calibrate_to == "ttf":
-        progression_hazard = (1 - q) * remaining
-        other_rate = q * remaining / m
-        target = m - STOP_DELAY_DAYS / 2  # the stop delay lengthens TTF by about half of it
-    else:
-        progression_hazard = remaining
-        other_rate = q / (1 - q) * remaining / m
-        target = m
-    progression_scale = target / progression_hazard ** (1 / arm.progression_shape)
-    return OutcomeModel(
-        arm.name, os_scale, arm.os_shape, hr, share, progression_scale, arm.progression_shape,
-        other_rate,
-    )  # fmt: skip
+    early = 0.0  # a TTF median counts patients treated >= 30 days only (paper 004's exclusion)
+    for _ in range(8):  # fixed point: the hazard before day 30 depends on the scales solved
+        remaining = math.log(2) + early + math.log(model.os_survival(m))  # left for the others
+        if remaining <= 0:
+            raise ValueError(f"arm {arm.name}: median OS must exceed the calibration median")
+        if arm.calibrate_to == "ttf":
+            progression_hazard = (1 - q) * remaining
+            other_rate = q * remaining / m
+            target = m - STOP_DELAY_DAYS / 2  # the stop delay lengthens TTF by about half of it
+        else:
+            progression_hazard = remaining
+            other_rate = q / (1 - q) * remaining / m
+            target = m
+        progression_scale = target / progression_hazard ** (1 / arm.progression_shape)
+        model = OutcomeModel(
+            arm.name, os_scale, arm.os_shape, hr, share, progression_scale,
+            arm.progression_shape, other_rate,
+        )  # fmt: skip
+        if arm.calibrate_to != "ttf":
+            break
+        early = -math.log(model.ttf_survival(MIN_TREATMENT_DAYS))
+    return model
 
 
 def _median(survival: Callable[[float], float]) -> float:
