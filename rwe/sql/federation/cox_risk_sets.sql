@@ -29,8 +29,8 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
     PERFORM @federated.guard(query_id, 'cox_risk_sets',
-                             concat_ws('|', endpoint, array_to_string(covariates, ','),
-                                       array_to_string(grid, ',')),
+                             -- not the grid: another grid asks the same question
+                             concat_ws('|', endpoint, array_to_string(covariates, ',')),
                              participants, TRUE, s.n_patients, s.n_events, s.level_counts,
                              s.fingerprint);
     WITH ts AS (SELECT * FROM @federated.cox_time_sums(endpoint, covariates, beta)),

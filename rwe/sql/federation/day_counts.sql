@@ -16,7 +16,7 @@ BEGIN
     IF max_day IS NULL OR max_day < 1 OR max_day > 36525 OR s.max_time > max_day THEN
         RAISE EXCEPTION 'rwe-federated: refused: times beyond the agreed maximum day %', max_day;
     END IF;
-    PERFORM @federated.guard(query_id, 'day_counts', concat_ws('|', endpoint, group_variable, max_day),
+    PERFORM @federated.guard(query_id, 'day_counts', concat_ws('|', endpoint, group_variable),
                              participants, TRUE, s.n_patients, s.n_events, s.level_counts,
                              s.fingerprint);
     WITH r AS (SELECT * FROM @federated.analysis_rows(endpoint, group_variable, '{}')),
