@@ -41,10 +41,11 @@ DEFINITIONS = {
     "(event = 1); otherwise censored at the last assessment with CR/PR/SD/PD (0 days if none).",
     "os": "Index -> death (Patient.deceasedDateTime, event = 1); otherwise censored at last "
     "contact.",
-    "last_contact": "Latest date <= cutoff of any valid record of the person: encounter start or "
-    "end, observation, condition onset/abatement, MedicationStatement start/end; an active "
-    "MedicationStatement (no end) or an in-progress encounter counts as contact at the cutoff. "
-    "Cancelled / entered-in-error / not-taken records never count.",
+    "last_contact": "Latest date <= cutoff present in any valid record of the person (the end "
+    "of its observation period): encounter start/end, observation, condition onset/abatement, "
+    "MedicationStatement start/end. An active MedicationStatement (no end) or an in-progress "
+    "encounter adds only its start. Cancelled / entered-in-error / not-taken records never "
+    "count.",
     "baseline": "Per analyte, the valid value nearest to the index date within [index - 30 days, "
     "index]: not cancelled, not entered-in-error, not dataAbsentReason; of duplicates (same id) "
     "the newer meta.lastUpdated wins; percentages times the same-draw WBC / 100. Counts in "
@@ -191,11 +192,11 @@ def _last_contact(tl: Timeline, cutoff: int) -> int:
         if v.day > cutoff:
             break
         days.append(v.day)
-        if v.discharge:
-            days.append(v.discharge if v.discharge <= cutoff else cutoff)
+        if v.discharge and v.discharge <= cutoff:
+            days.append(v.discharge)
     for s in tl.segments:
         if s.start <= cutoff:
-            days.append(s.end if s.end is not None and s.end <= cutoff else cutoff)
+            days.append(s.end if s.end is not None and s.end <= cutoff else s.start)
     for e in tl.adverse_events:
         if e.onset <= cutoff:
             days.append(e.onset)

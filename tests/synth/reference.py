@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gzip
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,8 +131,6 @@ def _last_contact(res: dict[str, list[dict[str, Any]]], cutoff: date) -> date:
         days.append(utc(e["period"]["start"]).date())
         if "end" in e["period"]:
             days.append(utc(e["period"]["end"]).date())
-        elif e["status"] == "in-progress":
-            days.append(cutoff)
     days += [utc(o["effectiveDateTime"]).date() for o in res["Observation"]]
     for c in res["Condition"]:
         days.append(date.fromisoformat(c["onsetDateTime"]))
@@ -141,8 +139,9 @@ def _last_contact(res: dict[str, list[dict[str, Any]]], cutoff: date) -> date:
     for m in res["MedicationStatement"]:
         days.append(date.fromisoformat(m["effectivePeriod"]["start"]))
         end = m["effectivePeriod"].get("end")
-        days.append(date.fromisoformat(end) if end else cutoff)
-    return min(max(days), cutoff + timedelta(days=0))
+        if end:
+            days.append(date.fromisoformat(end))
+    return min(max(days), cutoff)
 
 
 def merged_state(base: Path, increment: Path) -> dict[str, list[dict[str, Any]]]:
