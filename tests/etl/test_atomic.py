@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from rwe.db.connection import Database
 from rwe.errors import ExitCode, LockedError
 from rwe.etl.run import ETL_LOCK, EtlOptions, run_etl
@@ -25,8 +26,10 @@ RWE = str(Path(sys.executable).with_name("rwe"))
 
 def big_export(folder: Path, patients: int = 400, per_patient: int = 100) -> Path:
     write_ndjson(folder / "Patient.ndjson", [patient(f"p{i}") for i in range(patients)])
-    write_ndjson(folder / "Observation.ndjson", [
-        wbc(f"o{i}-{j}", f"p{i}", float(j)) for i in range(patients) for j in range(per_patient)])
+    write_ndjson(
+        folder / "Observation.ndjson",
+        [wbc(f"o{i}-{j}", f"p{i}", float(j)) for i in range(patients) for j in range(per_patient)],
+    )
     return folder
 
 
@@ -41,8 +44,9 @@ def test_killed_run_leaves_previous_state_and_next_run_completes(
     before = checksums(database)
     big = big_export(tmp_path / "big")
     env = {**os.environ, "RWE_DATABASE_URL": database.url}
-    proc = subprocess.Popen([RWE, "etl", str(big)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [RWE, "etl", str(big)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -62,7 +66,10 @@ def test_killed_run_leaves_previous_state_and_next_run_completes(
     report = etl(database, big)
     assert report["resources"]["Observation"]["loaded"] == 40_000
     assert rows(database, "SELECT status, left(message, 11) FROM rwe.run ORDER BY run_id") == [
-        ("succeeded", None), ("failed", "interrupted"), ("succeeded", None)]
+        ("succeeded", None),
+        ("failed", "interrupted"),
+        ("succeeded", None),
+    ]
 
 
 def test_concurrent_run_fails_at_once_with_a_clear_message(

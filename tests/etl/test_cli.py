@@ -31,7 +31,8 @@ def test_etl_prints_report_and_runs_lists_it(cli_env: Database, tmp_path: Path) 
     assert lines[0].startswith("run 1: succeeded in ")
     assert lines[1] == "versions: cdm v5.4, vocabulary rwe seed 0.1.0, rwe 0.1.0, fhir 4.0.1"
     assert "Observation" in result.stdout and "rejects: 0 of 2 (0.00%; limit 5.00%)" in (
-        result.stdout)
+        result.stdout
+    )
     listed = rwe("runs")
     assert listed.returncode == 0
     assert listed.stdout.splitlines()[1].split()[:3] == ["1", "etl", "succeeded"]
