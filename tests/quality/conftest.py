@@ -106,20 +106,26 @@ def load_clean(db: Database, catalogue: Catalogue) -> None:
         )
         conn.execute("INSERT INTO cdm.death (person_id, death_date) VALUES (1, '2023-06-01')")
         conn.execute("CREATE SCHEMA study")
+        # The columns of rwe derive's study tables that the study gates read.
         conn.execute(
-            "CREATE TABLE study.baseline_marker (person_id BIGINT, marker TEXT,"
-            " value_as_number NUMERIC)"
+            "CREATE TABLE study.baseline_marker (person_id BIGINT, alc DOUBLE PRECISION,"
+            " anc DOUBLE PRECISION, amc DOUBLE PRECISION, platelets DOUBLE PRECISION,"
+            " nlr DOUBLE PRECISION, plr DOUBLE PRECISION, lmr DOUBLE PRECISION)"
         )
         conn.execute(
-            "INSERT INTO study.baseline_marker VALUES (1, 'alc', 1481), (1, 'nlr', 2.06),"
-            " (2, 'plr', 133.3), (2, 'LMR', 5.37)"
+            "INSERT INTO study.baseline_marker VALUES (1, 1481, 3052, 276, 197400, 2.06, 133.3,"
+            " 5.37), (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
         )
         conn.execute(
-            "CREATE TABLE study.treatment_episode (person_id BIGINT, episode_start_date DATE,"
-            " episode_end_date DATE, stop_reason TEXT, censored BOOLEAN)"
+            "CREATE TABLE study.sorafenib_episode (person_id BIGINT, episode_start_date DATE,"
+            " episode_end_date DATE, stop_reason TEXT)"
+        )
+        conn.execute("CREATE TABLE study.sorafenib_outcome (person_id BIGINT, cutoff_date DATE)")
+        conn.execute(
+            "INSERT INTO study.sorafenib_episode VALUES"
+            " (1, '2020-01-10', '2020-04-10', 'progression'),"
+            " (2, '2021-05-01', '2021-08-01', NULL)"
         )
         conn.execute(
-            "INSERT INTO study.treatment_episode VALUES"
-            " (1, '2020-01-10', '2020-04-10', 'progression', false),"
-            " (2, '2021-05-01', '2021-08-01', NULL, true)"
+            "INSERT INTO study.sorafenib_outcome VALUES (1, '2021-08-01'), (2, '2021-08-01')"
         )

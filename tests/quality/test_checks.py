@@ -125,9 +125,9 @@ BREAKERS: dict[str, Breaker] = {
         conn, c, sql.SQL("{} + 100").format(sql.Identifier(str(c.field)))
     ),
     "studyBaselineBloodCount": lambda conn, c: conn.execute("DELETE FROM cdm.measurement"),
-    "studyMarkerRange": lambda conn, c: _update(conn, c, sql.Literal(-1)),
+    "studyMarkerRange": lambda conn, c: conn.execute("UPDATE study.baseline_marker SET lmr = -1"),
     "studyStopReason": lambda conn, c: conn.execute(
-        "UPDATE study.treatment_episode SET stop_reason = NULL, censored = false"
+        "UPDATE study.sorafenib_episode SET stop_reason = NULL"
     ),
 }
 

@@ -28,11 +28,11 @@ def test_study_gates_not_applicable_without_study_tables(
     ids = [c.check_id for c in catalogue.checks if c.category == "Study"]
     report = run_gates(database, catalogue=only(catalogue, ids))
     status = {r.check_id: (r.status, r.not_applicable_reason) for r in report.results}
-    assert status["studyStopReason.study.treatment_episode.stop_reason"] == (
+    assert status["studyStopReason.study.sorafenib_episode.stop_reason"] == (
         "Not applicable",
-        "table study.treatment_episode does not exist",
+        "table study.sorafenib_episode does not exist",
     )
-    assert status["studyMarkerRange.study.baseline_marker.value_as_number"][0] == "Not applicable"
+    assert status["studyMarkerRange.study.baseline_marker.lmr"][0] == "Not applicable"
     assert status["studyBaselineBloodCount.drug_exposure.drug_concept_id"][0] == "Passed"
 
 

@@ -1,10 +1,12 @@
--- Study gate (sorafenib): baseline markers outside their physiological range. The study table's
--- name and columns (study.baseline_marker: person_id, marker, value_as_number) are assumptions
--- about the derivation's output: adapt them here.
+-- Study gate (sorafenib): baseline markers outside their physiological range, over the
+-- derivation's study.baseline_marker (one row per person, one column per marker).
 SELECT count(*) FILTER (
-           WHERE t.value_as_number < lim.low OR t.value_as_number > lim.high
+           WHERE v.value_as_number < lim.low OR v.value_as_number > lim.high
        ) AS num_violated_rows,
        count(*) AS num_denominator_rows
 FROM batch_rows AS t
-JOIN (VALUES @ranges) AS lim (marker, low, high) ON lim.marker = lower(t.marker)
-WHERE t.value_as_number IS NOT NULL
+CROSS JOIN LATERAL (VALUES ('alc', t.alc), ('anc', t.anc), ('amc', t.amc),
+                           ('platelets', t.platelets), ('nlr', t.nlr), ('plr', t.plr),
+                           ('lmr', t.lmr)) AS v (marker, value_as_number)
+JOIN (VALUES @ranges) AS lim (marker, low, high) ON lim.marker = v.marker
+WHERE v.value_as_number IS NOT NULL

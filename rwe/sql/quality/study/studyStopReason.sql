@@ -1,7 +1,7 @@
--- Study gate (sorafenib): treatment episodes that ended (not censored at the data cutoff) without
--- a stop reason. The study table's name and columns (study.treatment_episode: stop_reason,
--- censored) are assumptions about the derivation's output: adapt them here.
-SELECT count(*) FILTER (WHERE nullif(trim(stop_reason), '') IS NULL) AS num_violated_rows,
+-- Study gate (sorafenib): treatment episodes that ended before the data cutoff (so were not
+-- censored) without a stop reason, over the derivation's study.sorafenib_episode.
+SELECT count(*) FILTER (WHERE nullif(trim(t.stop_reason), '') IS NULL) AS num_violated_rows,
        count(*) AS num_denominator_rows
-FROM batch_rows
-WHERE NOT coalesce(censored, false)
+FROM batch_rows AS t
+JOIN study.sorafenib_outcome AS o ON o.person_id = t.person_id
+WHERE t.episode_end_date < o.cutoff_date
