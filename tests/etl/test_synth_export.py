@@ -1,0 +1,73 @@
+"""`rwe synth` exports (the sorafenib cohorts of #4) load as their conventions require: CTCAE
+grades, RECIST responses, stop reasons, excluded statuses, time zones, next-night increment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rwe.db.connection import Database
+from rwe.synth.export import SynthOptions, synthesize
+from tests.etl.helpers import checksums, etl, rows
+
+
+def test_synth_export_and_increment(database: Database, tmp_path: Path) -> None:
+    out, inc = tmp_path / "export", tmp_path / "increment"
+    synthesize(out, SynthOptions(patients=25, seed=11, increment_dir=inc))
+    report = etl(database, out)
+    assert report["balanced"] and report["rejected"] == 0
+    # RECIST response: value_as_concept_id among the local CR/PR/SD/PD/NE concepts
+    recist = rows(
+        database,
+        "SELECT DISTINCT value_as_concept_id FROM cdm.measurement"
+        " WHERE measurement_concept_id = 2000000002",
+    )
+    assert recist and all(2000000020 <= v <= 2000000024 for (v,) in recist)
+    # ECOG from valueInteger
+    assert rows(
+        database,
+        "SELECT count(*) FROM cdm.measurement WHERE measurement_concept_id ="
+        " 2000000001 AND value_as_number IS NULL",
+    ) == [(0,)]
+    # CTCAE grades: OBSERVATION linked to their CONDITION_OCCURRENCE
+    linked = rows(
+        database,
+        "SELECT count(*) FROM cdm.observation o JOIN"
+        " cdm.condition_occurrence c ON c.condition_occurrence_id ="
+        " o.observation_event_id WHERE o.observation_concept_id = 2000000005"
+        " AND o.obs_event_field_concept_id = 1147127"
+        " AND o.person_id = c.person_id",
+    )
+    assert linked[0][0] > 0
+    # sorafenib exposures; stop reasons are the study codes
+    reasons = {
+        r
+        for (r,) in rows(
+            database,
+            "SELECT DISTINCT stop_reason FROM cdm.drug_exposure WHERE stop_reason IS NOT NULL",
+        )
+    }
+    assert reasons <= {"progression", "adverse-event", "decision", "death", "other"}
+    assert rows(
+        database, "SELECT DISTINCT drug_concept_id, route_concept_id FROM cdm.drug_exposure"
+    ) == [(1363387, 4132161)]
+    # every event belongs to a PERSON, every PERSON has an observation period
+    for table in (
+        "measurement",
+        "observation",
+        "condition_occurrence",
+        "drug_exposure",
+        "visit_occurrence",
+    ):
+        assert rows(
+            database,
+            f"SELECT count(*) FROM cdm.{table} t WHERE NOT EXISTS (SELECT 1"
+            " FROM cdm.person p WHERE p.person_id = t.person_id)",
+        ) == [(0,)]
+    assert rows(database, "SELECT count(*) FROM cdm.observation_period") == [(25,)]
+    # the next night's increment: updates and deletions, then a re-run changes nothing
+    night = etl(database, inc)
+    assert night["balanced"] and night["deleted"] > 0
+    before = checksums(database)
+    again = etl(database, inc)
+    assert checksums(database) == before
+    assert again["deleted"] == 0
