@@ -172,19 +172,45 @@ def _run_object(
 ) -> int:
     schema = base["cdm"] if obj.scope == "cdm" else base["study"]
     table = sql.Identifier(schema, obj.name)
+    index_definitions: list[str] = []
     if full:
         conn.execute(sql.SQL("TRUNCATE {}").format(table))
+        index_definitions = _drop_secondary_indexes(conn, schema, obj.name)
         if obj.sequence:
             seq = f"{base['rwe']}.{obj.sequence}"
             conn.execute("SELECT setval(%s::regclass, 1, false)", (seq,))
-    text = read_sql(obj.sql_file, {**sql_params, "scope_all": "TRUE" if full else "FALSE"})
+    # Files filter persons with `(@full_or x.person_id IN (SELECT person_id FROM derive_scope))`:
+    # a full build renders `TRUE OR ...` (folded away); a refresh renders just the IN, which
+    # PostgreSQL turns into a semi-join sized by the analyzed derive_scope (a constant FALSE OR
+    # would be folded only after sub-link pull-up and leave a badly estimated filter).
+    text = read_sql(obj.sql_file, {**sql_params, "full_or": "TRUE OR" if full else ""})
     cur = conn.execute(text.encode())
     rows = cur.rowcount  # a file ends with its INSERT: keep the last statement's count
     while cur.nextset():
         rows = cur.rowcount
     if full:
+        for definition in index_definitions:
+            conn.execute(definition.encode())
         conn.execute(sql.SQL("ANALYZE {}").format(table))
     return max(rows, 0)
+
+
+def _drop_secondary_indexes(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
+    """Drop the indexes that back no constraint; return their definitions to rebuild them.
+
+    A full build fills millions of rows: building an index once afterwards is several times
+    cheaper than maintaining it row by row.
+    """
+    rows = conn.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+        " FROM pg_index i"
+        " WHERE i.indrelid = %s::regclass"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+        (f"{schema}.{table}",),
+    ).fetchall()
+    for name, _ in rows:
+        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(*name.split("."))))
+    return [definition for _, definition in rows]
 
 
 def _ensure_study_tables(conn: psycopg.Connection, base: dict[str, str]) -> list[str]:
@@ -215,6 +241,8 @@ def _load_concept_sets(conn: psycopg.Connection, base: dict[str, str], config: S
     ) as copy:
         for row in config.concept_sets:
             copy.write_row((row.set_name, row.concept_id, row.label, row.rank, row.factor))
+    # Fresh statistics: without them the planner misjudges every join on the concept sets.
+    conn.execute(sql.SQL("ANALYZE {}").format(table))
 
 
 def _default_cutoff(conn: psycopg.Connection, db: Database) -> dt.date:

@@ -11,7 +11,7 @@
 -- The per-person lookup is a LATERAL index range scan on
 -- idx_measurement_person_concept_date (migration 0010).
 DELETE FROM @study.baseline_marker
-WHERE @scope_all OR person_id IN (SELECT person_id FROM derive_scope);
+WHERE (@full_or person_id IN (SELECT person_id FROM derive_scope));
 
 INSERT INTO @study.baseline_marker (
     person_id, index_date, draw_datetime, draw_date, days_before_index, complete,
@@ -21,7 +21,7 @@ WITH cohort AS (
     SELECT e.person_id, e.episode_start_date AS index_date
     FROM @study.sorafenib_episode e
     WHERE e.episode_number = 1
-      AND (@scope_all OR e.person_id IN (SELECT person_id FROM derive_scope))
+      AND (@full_or e.person_id IN (SELECT person_id FROM derive_scope))
 ),
 measured AS (
     SELECT

@@ -6,7 +6,7 @@
 -- leaves its `condition_concept_id != 0` filter commented out. Islands come from a running
 -- maximum of the padded end dates, which yields OHDSI's start/end event-count islands.
 DELETE FROM @cdm.condition_era
-WHERE @scope_all OR person_id IN (SELECT person_id FROM derive_scope);
+WHERE (@full_or person_id IN (SELECT person_id FROM derive_scope));
 
 INSERT INTO @cdm.condition_era (
     condition_era_id, person_id, condition_concept_id, condition_era_start_date,
@@ -19,7 +19,7 @@ WITH target AS (
         co.condition_start_date AS start_date,
         COALESCE(co.condition_end_date, co.condition_start_date + 1) AS end_date
     FROM @cdm.condition_occurrence co
-    WHERE @scope_all OR co.person_id IN (SELECT person_id FROM derive_scope)
+    WHERE (@full_or co.person_id IN (SELECT person_id FROM derive_scope))
 ),
 flagged AS (
     SELECT

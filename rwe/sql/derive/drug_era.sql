@@ -7,7 +7,7 @@
 -- events; a running maximum of the end dates finds the same islands (a start on the day a
 -- padded end falls joins the island, as OHDSI's start-before-end ordering does) in one sort.
 DELETE FROM @cdm.drug_era
-WHERE @scope_all OR person_id IN (SELECT person_id FROM derive_scope);
+WHERE (@full_or person_id IN (SELECT person_id FROM derive_scope));
 
 INSERT INTO @cdm.drug_era (
     drug_era_id, person_id, drug_concept_id, drug_era_start_date, drug_era_end_date,
@@ -30,7 +30,7 @@ WITH target AS (
       AND c.concept_class_id = 'Ingredient'
       AND d.drug_concept_id <> 0  -- unmapped drugs must not merge into one era
       AND COALESCE(d.days_supply, 0) >= 0  -- negative supply would end before the start
-      AND (@scope_all OR d.person_id IN (SELECT person_id FROM derive_scope))
+      AND (@full_or d.person_id IN (SELECT person_id FROM derive_scope))
 ),
 sub_flagged AS (
     SELECT

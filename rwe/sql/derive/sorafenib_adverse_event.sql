@@ -6,7 +6,7 @@
 -- condition_occurrence_id when obs_event_field_concept_id is in concept set
 -- grade_event_field, otherwise to an observation_id.
 DELETE FROM @study.sorafenib_adverse_event
-WHERE @scope_all OR person_id IN (SELECT person_id FROM derive_scope);
+WHERE (@full_or person_id IN (SELECT person_id FROM derive_scope));
 
 INSERT INTO @study.sorafenib_adverse_event (
     person_id, term, first_onset_date, occurrence_count, max_grade
@@ -17,7 +17,7 @@ WITH cohort AS (
         min(e.episode_start_date) AS index_date,
         LEAST(max(e.episode_end_date) + @ae_window_days, @cutoff_date) AS window_end
     FROM @study.sorafenib_episode e
-    WHERE @scope_all OR e.person_id IN (SELECT person_id FROM derive_scope)
+    WHERE (@full_or e.person_id IN (SELECT person_id FROM derive_scope))
     GROUP BY e.person_id
 ),
 grade AS (

@@ -11,7 +11,7 @@
 -- @diagnosis_window_days; positive when its value concept is in concept set positive_value or
 -- its number exceeds range_high; NULL when never measured.
 DELETE FROM @study.sorafenib_characteristic
-WHERE @scope_all OR person_id IN (SELECT person_id FROM derive_scope);
+WHERE (@full_or person_id IN (SELECT person_id FROM derive_scope));
 
 INSERT INTO @study.sorafenib_characteristic (
     person_id, index_date, age_at_index, gender_concept_id, sex, ecog_baseline, diagnosis,
@@ -23,7 +23,7 @@ WITH cohort AS (
            e.episode_start_date + @diagnosis_window_days AS known_by
     FROM @study.sorafenib_episode e
     WHERE e.episode_number = 1
-      AND (@scope_all OR e.person_id IN (SELECT person_id FROM derive_scope))
+      AND (@full_or e.person_id IN (SELECT person_id FROM derive_scope))
 ),
 condition AS (
     SELECT c.person_id, cs.set_name, cs.label, cs.rank, co.condition_concept_id,

@@ -5,7 +5,7 @@
 -- the last segment (latest end, then latest start, then highest id). Episode ends are not
 -- capped at the cutoff here; sorafenib_outcome decides what was known at the cutoff.
 DELETE FROM @study.sorafenib_episode
-WHERE @scope_all OR person_id IN (SELECT person_id FROM derive_scope);
+WHERE (@full_or person_id IN (SELECT person_id FROM derive_scope));
 
 INSERT INTO @study.sorafenib_episode (
     person_id, episode_number, episode_start_date, episode_end_date, exposure_count, gap_days,
@@ -30,7 +30,7 @@ WITH exposure AS (
         )
       AND COALESCE(d.days_supply, 0) >= 0
       AND d.drug_exposure_start_date <= @cutoff_date
-      AND (@scope_all OR d.person_id IN (SELECT person_id FROM derive_scope))
+      AND (@full_or d.person_id IN (SELECT person_id FROM derive_scope))
 ),
 sub_numbered AS (
     SELECT

@@ -14,7 +14,7 @@
 -- observation_period_end_date capped at the cutoff (without an observation period: the
 -- latest of treatment end and last assessment). Deaths after the cutoff are not seen.
 DELETE FROM @study.sorafenib_outcome
-WHERE @scope_all OR person_id IN (SELECT person_id FROM derive_scope);
+WHERE (@full_or person_id IN (SELECT person_id FROM derive_scope));
 
 INSERT INTO @study.sorafenib_outcome (
     person_id, index_date, cutoff_date, total_treatment_days, included, exclusion_reason,
@@ -29,20 +29,20 @@ WITH episode AS (
         min(e.episode_end_date) FILTER (WHERE e.episode_number = 1) AS first_end_date,
         min(e.stop_reason) FILTER (WHERE e.episode_number = 1) AS stop_reason
     FROM @study.sorafenib_episode e
-    WHERE @scope_all OR e.person_id IN (SELECT person_id FROM derive_scope)
+    WHERE (@full_or e.person_id IN (SELECT person_id FROM derive_scope))
     GROUP BY e.person_id
 ),
 died AS (
     SELECT d.person_id, min(d.death_date) AS death_date
     FROM @cdm.death d
     WHERE d.death_date <= @cutoff_date
-      AND (@scope_all OR d.person_id IN (SELECT person_id FROM derive_scope))
+      AND (@full_or d.person_id IN (SELECT person_id FROM derive_scope))
     GROUP BY d.person_id
 ),
 observed AS (
     SELECT op.person_id, max(op.observation_period_end_date) AS end_date
     FROM @cdm.observation_period op
-    WHERE @scope_all OR op.person_id IN (SELECT person_id FROM derive_scope)
+    WHERE (@full_or op.person_id IN (SELECT person_id FROM derive_scope))
     GROUP BY op.person_id
 ),
 base AS (

@@ -13,7 +13,7 @@
 -- the index while on treatment (same window as BOR, without the PD limit);
 -- max_tumor_shrinkage_pct = (baseline - nadir) / baseline * 100 (negative = growth only).
 DELETE FROM @study.sorafenib_response
-WHERE @scope_all OR person_id IN (SELECT person_id FROM derive_scope);
+WHERE (@full_or person_id IN (SELECT person_id FROM derive_scope));
 
 INSERT INTO @study.sorafenib_response (
     person_id, index_date, assessment_count, last_assessment_date, first_progression_date,
@@ -27,7 +27,7 @@ WITH cohort AS (
         e.episode_end_date + @persistence_window_days AS treatment_window_end
     FROM @study.sorafenib_episode e
     WHERE e.episode_number = 1
-      AND (@scope_all OR e.person_id IN (SELECT person_id FROM derive_scope))
+      AND (@full_or e.person_id IN (SELECT person_id FROM derive_scope))
 ),
 assessment AS (
     SELECT c.person_id, m.measurement_date, v.label AS response, v.rank
