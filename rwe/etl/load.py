@@ -5,6 +5,8 @@ OMOP tables, all inside the run's single transaction (readers see the old state 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -103,7 +105,9 @@ def _quote(value: Any) -> str:
 
 
 class Stager:
-    """Buffers rows per staging table as COPY text and streams them by COPY when full."""
+    """Buffers rows per staging table as COPY text; a writer thread streams full buffers by
+    COPY while the next rows are transformed (PostgreSQL works on one core, Python on the
+    other). The queue holds at most two chunks, so memory stays bounded."""
 
     def __init__(self, conn: psycopg.Connection, params: dict[str, str]) -> None:
         self.conn = conn
@@ -112,6 +116,10 @@ class Stager:
         self.rows: dict[str, int] = dict.fromkeys(STAGING_TABLES, 0)
         for table in STAGING_TABLES:
             conn.execute(read_sql(f"etl/{table}.sql", params).encode())
+        self._queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, name="rwe-copy", daemon=True)
+        self._thread.start()
 
     def add(self, table: str, values: Sequence[Any]) -> None:
         line = encode_row(values)
@@ -129,30 +137,59 @@ class Stager:
             self.flush()
 
     def flush(self) -> None:
-        """COPY every buffered row to its staging table."""
-        with self.conn.cursor() as cur:
-            for table, lines in self._buffers.items():
-                if not lines:
-                    continue
-                columns = ", ".join(_COLUMNS[table])
-                with cur.copy(
-                    f"COPY {table} ({columns}) FROM STDIN"
-                    f" (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')"
-                ) as copy:
-                    copy.write("\n".join(lines).encode() + b"\n")
+        """Hand every buffered row to the writer thread."""
+        chunk = []
+        for table, lines in self._buffers.items():
+            if lines:
+                chunk.append((table, ("\n".join(lines) + "\n").encode()))
                 self.rows[table] += len(lines)
                 lines.clear()
         self._size = 0
+        if chunk:
+            self._put(chunk)
+
+    def close(self) -> None:
+        """Flush, wait for the writer; re-raise its error. The connection is free after."""
+        self.flush()
+        self._put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _put(self, item: list[tuple[str, bytes]] | None) -> None:
+        while self._thread.is_alive():
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        if self._error is not None:
+            raise self._error
+
+    def _write(self) -> None:
+        try:
+            while (chunk := self._queue.get()) is not None:
+                with self.conn.cursor() as cur:
+                    for table, data in chunk:
+                        columns = ", ".join(_COLUMNS[table])
+                        with cur.copy(
+                            f"COPY {table} ({columns}) FROM STDIN"
+                            f" (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')"
+                        ) as copy:
+                            copy.write(data)
+        except BaseException as exc:  # handed to the main thread by close()/_put()
+            self._error = exc
 
 
 def resolve(conn: psycopg.Connection, params: dict[str, str]) -> None:
     """Decide every staged resource's outcome and reject dangling references (no CDM writes)."""
     started = time.perf_counter()
-    for table in ("stg_resource", "stg_event", "stg_person"):
-        conn.execute(f"ANALYZE {table}")
+    conn.execute("ANALYZE stg_resource")
+    log.debug("resolve: analyze %.2f s", time.perf_counter() - started)
     for step in ("candidate", "loaded_after", "winner"):
+        started = time.perf_counter()
         conn.execute(read_sql(f"etl/{step}.sql", params).encode())
-    log.debug("resolve: %.2f s", time.perf_counter() - started)
+        log.debug("resolve: %s %.2f s", step, time.perf_counter() - started)
 
 
 def outcome_counts(conn: psycopg.Connection, params: dict[str, str]) -> list[tuple[Any, ...]]:

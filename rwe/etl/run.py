@@ -174,7 +174,9 @@ def _run(
             pipeline.process(batch, file_no)
             if progress:
                 progress(source.name, batch.done, batch.total)
-    stager.flush()
+    log.debug("read and transformed in %.2f s", time.monotonic() - started)
+    stager.close()
+    log.debug("staged in %.2f s", time.monotonic() - started)
     load.resolve(main, params)
     types = tally(pipeline.counts, load.outcome_counts(main, params))
     report = _report(run_id, sources, types, pipeline, options, vocab_version)

@@ -66,13 +66,35 @@ def shape_of(resource_type: str) -> Shape:
     return Shape(elements, frozenset(required), frozenset(groups))
 
 
+# Resources of one type mostly share their element names and value kinds: the verdict for a
+# (type, names, value classes) signature is computed once (bounded cache).
+_VERDICTS: dict[tuple[Any, ...], str | None] = {}
+_VERDICTS_MAX = 20_000
+
+
 def structure_problem(resource: dict[str, Any]) -> str | None:
     """A short description of the first structure error, or None when the shape is right."""
     kind = resource["resourceType"]
-    shape = shape_of(kind)
     ident = resource.get("id")
-    if ident is not None and (not isinstance(ident, str) or not _ID.match(ident)):
+    if ident is not None and (ident.__class__ is not str or not _ID.match(ident)):
         return f"{kind}.id {ident!r} is not a valid FHIR id"
+    signature = (kind, tuple(resource), tuple(map(type, resource.values())))
+    try:
+        problem = _VERDICTS[signature]
+    except KeyError:
+        problem = _problem(resource, kind)
+        if len(_VERDICTS) >= _VERDICTS_MAX:
+            _VERDICTS.clear()
+        _VERDICTS[signature] = problem
+    if problem is None:
+        for key in _OBJECT_ARRAYS.intersection(resource):
+            if any(v.__class__ is not dict for v in resource[key]):
+                return f"{kind}.{key} must hold objects"
+    return problem
+
+
+def _problem(resource: dict[str, Any], kind: str) -> str | None:
+    shape = shape_of(kind)
     seen_groups: dict[str, str] = {}
     for key, value in resource.items():
         if key == "resourceType":
