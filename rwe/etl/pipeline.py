@@ -148,6 +148,21 @@ class Pipeline:
             detail = explain(resource) if exc.kind == "structure" else None
             self._reject(file_no, line, kind, ident, f"{exc.kind}: {exc.message}", detail, True)
             return
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            # Input no rule foresaw must not stop a nightly run: reject it, say what broke.
+            log.warning(
+                "unexpected %s transforming %s at %s:%d", type(exc).__name__, kind, file_no, line
+            )
+            self._reject(
+                file_no,
+                line,
+                kind,
+                ident,
+                f"structure: {kind} could not be read ({type(exc).__name__}: {exc})",
+                explain(resource),
+                True,
+            )
+            return
         self.counts.read[kind] += 1
         self.occ += 1
         occ = self.occ
