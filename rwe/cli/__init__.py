@@ -85,8 +85,10 @@ def _register() -> None:
     from rwe.cli import (  # noqa: F401
         db_commands,
         derive_commands,
+        etl_commands,
         federate_commands,
         quality_commands,
+        runs_commands,
         stats_commands,
         synth_commands,
         vocab_commands,
