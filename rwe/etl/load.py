@@ -104,28 +104,20 @@ def _quote(value: Any) -> str:
     return str(text)
 
 
-class Stager:
-    """Buffers rows per staging table as COPY text; a writer thread streams full buffers by
-    COPY while the next rows are transformed (PostgreSQL works on one core, Python on the
-    other). The queue holds at most two chunks, so memory stays bounded."""
+class RowBuffer:
+    """Rows per staging table as COPY text (a worker process fills one and hands it over)."""
 
-    def __init__(self, conn: psycopg.Connection, params: dict[str, str]) -> None:
-        self.conn = conn
+    def __init__(self, limit: int = FLUSH_BYTES) -> None:
         self._buffers: dict[str, list[str]] = {t: [] for t in STAGING_TABLES}
         self._size = 0
+        self._limit = limit
         self.rows: dict[str, int] = dict.fromkeys(STAGING_TABLES, 0)
-        for table in STAGING_TABLES:
-            conn.execute(read_sql(f"etl/{table}.sql", params).encode())
-        self._queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=2)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._write, name="rwe-copy", daemon=True)
-        self._thread.start()
 
     def add(self, table: str, values: Sequence[Any]) -> None:
         line = encode_row(values)
         self._buffers[table].append(line)
         self._size += len(line) + 1
-        if self._size >= FLUSH_BYTES:
+        if self._size >= self._limit:
             self.flush()
 
     def add_event(self, occ: int, row: list[Any]) -> None:
@@ -133,11 +125,11 @@ class Stager:
         line = f"{occ}{DELIMITER}" + encode_row(row)
         self._buffers["stg_event"].append(line)
         self._size += len(line) + 1
-        if self._size >= FLUSH_BYTES:
+        if self._size >= self._limit:
             self.flush()
 
-    def flush(self) -> None:
-        """Hand every buffered row to the writer thread."""
+    def take(self) -> list[tuple[str, bytes]]:
+        """The buffered rows as COPY data per table; the buffer is empty after."""
         chunk = []
         for table, lines in self._buffers.items():
             if lines:
@@ -145,6 +137,38 @@ class Stager:
                 self.rows[table] += len(lines)
                 lines.clear()
         self._size = 0
+        return chunk
+
+    def flush(self) -> None:
+        """Nothing to do for a plain buffer (see Stager)."""
+
+
+class Stager(RowBuffer):
+    """A RowBuffer whose full buffers a writer thread streams by COPY while the next rows are
+    transformed (PostgreSQL works on one core, Python on the other). The queue holds at most
+    two chunks, so memory stays bounded."""
+
+    def __init__(self, conn: psycopg.Connection, params: dict[str, str]) -> None:
+        super().__init__()
+        self.conn = conn
+        for table in STAGING_TABLES:
+            conn.execute(read_sql(f"etl/{table}.sql", params).encode())
+        self._queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, name="rwe-copy", daemon=True)
+        self._thread.start()
+
+    def flush(self) -> None:
+        """Hand every buffered row to the writer thread."""
+        chunk = self.take()
+        if chunk:
+            self._put(chunk)
+
+    def add_chunk(self, chunk: list[tuple[str, bytes]], rows: dict[str, int]) -> None:
+        """COPY data a worker prepared (after what is buffered here, to keep the order)."""
+        self.flush()
+        for table, n in rows.items():
+            self.rows[table] += n
         if chunk:
             self._put(chunk)
 

@@ -11,7 +11,7 @@ import orjson
 
 from rwe.etl.dates import DateError, parse_when
 from rwe.etl.extract.batch import Batch
-from rwe.etl.load import Stager
+from rwe.etl.load import RowBuffer
 from rwe.etl.shape import explain, structure_problem
 from rwe.etl.skip import SkipSet, content_hash
 from rwe.etl.transform import TRANSFORMS, Context, RejectError
@@ -39,7 +39,7 @@ class Counts:
 class Pipeline:
     """Turns batches into staged rows; rejects go to the stager too (never dropped)."""
 
-    def __init__(self, ctx: Context, stager: Stager, skip: SkipSet, salt: bytes) -> None:
+    def __init__(self, ctx: Context, stager: RowBuffer, skip: SkipSet, salt: bytes) -> None:
         self.ctx = ctx
         self.stager = stager
         self.skip = skip
@@ -82,26 +82,38 @@ class Pipeline:
             self._reject(file_no, error.line, UNREADABLE, None, error.reason, None)
 
     def _lines(self, batch: Batch, file_no: int) -> None:
+        self.decode_lines(self.changed_lines(batch), file_no)
+
+    def changed_lines(self, batch: Batch) -> list[tuple[int, bytes, int]]:
+        """(line number, bytes, hash) of the batch's lines not loaded before; the unchanged
+        ones are counted as read and loaded without being decoded."""
         salt = self.salt
-        lines = [(i, line.strip()) for i, line in enumerate(batch.lines)]
-        lines = [(i, line) for i, line in lines if line]
+        first = batch.first_line
+        lines = [(first + i, line.strip()) for i, line in enumerate(batch.lines)]
+        lines = [(n, line) for n, line in lines if line]
         hashes = [content_hash(line, salt) for _, line in lines]
         found, types = self.skip.lookup(hashes)
-        first = batch.first_line
-        for (offset, line), digest, hit, type_index in zip(
+        todo = []
+        for (number, line), digest, hit, type_index in zip(
             lines, hashes, found.tolist(), types.tolist(), strict=True
         ):
             if hit:
                 kind = TYPE_NAMES[type_index]
                 self.counts.read[kind] += 1
                 self.counts.unchanged[kind] += 1
-                continue
+            else:
+                todo.append((number, line, digest))
+        return todo
+
+    def decode_lines(self, todo: list[tuple[int, bytes, int]], file_no: int) -> None:
+        """Decode, check and transform lines (in this process or a worker)."""
+        for number, line, digest in todo:
             try:
                 resource = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                self._reject(file_no, first + offset, UNREADABLE, None, f"invalid JSON: {exc}")
+                self._reject(file_no, number, UNREADABLE, None, f"invalid JSON: {exc}")
                 continue
-            self._resource(resource, digest, file_no, first + offset, {})
+            self._resource(resource, digest, file_no, number, {})
 
     def _resource(
         self,

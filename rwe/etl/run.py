@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,7 @@ from rwe.errors import BadInputError, LockedError
 from rwe.etl import load
 from rwe.etl.extract.batch import Source
 from rwe.etl.mappings import load_mappings
+from rwe.etl.parallel import WorkerPool
 from rwe.etl.pipeline import TYPE_INDEX, Pipeline
 from rwe.etl.report import TOP_UNMAPPED, tally
 from rwe.etl.skip import SkipSet
@@ -51,6 +54,8 @@ class EtlOptions:
     bulk_export: bool = False  # server sources: Bulk Data $export instead of search
     token_env: str = "RWE_FHIR_TOKEN"
     skip_unchanged: bool = True
+    workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
+    parallel_min_bytes: int = 32 << 20  # smaller inputs: spawning workers costs more
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -168,12 +173,24 @@ def _run(
     stager = load.Stager(main, params)
     ctx = Context(vocabulary=vocab, mappings=mappings)
     pipeline = Pipeline(ctx, stager, skip, salt)
-    for file_no, source in enumerate(sources, start=1):
-        stager.add("stg_file", (file_no, source.name))
-        for batch in source.batches():
-            pipeline.process(batch, file_no)
-            if progress:
-                progress(source.name, batch.done, batch.total)
+    pool = None
+    if options.workers > 1 and _local_bytes(sources) >= options.parallel_min_bytes:
+        pool = WorkerPool(db, pipeline, stager, options.workers)
+    try:
+        for file_no, source in enumerate(sources, start=1):
+            stager.add("stg_file", (file_no, source.name))
+            for batch in source.batches():
+                if pool is not None and batch.lines:
+                    pool.submit(batch, file_no)
+                else:
+                    pipeline.process(batch, file_no)
+                if progress:
+                    progress(source.name, batch.done, batch.total)
+        if pool is not None:
+            pool.drain()
+    finally:
+        if pool is not None:
+            pool.close()
     log.debug("read and transformed in %.2f s", time.monotonic() - started)
     stager.close()
     log.debug("staged in %.2f s", time.monotonic() - started)
@@ -204,6 +221,15 @@ def _run(
     main.commit()
     log.info("run %d committed", run_id)
     return report
+
+
+def _local_bytes(sources: list[Source]) -> int:
+    total = 0
+    for source in sources:
+        path = Path(source.name)
+        if path.is_file():
+            total += path.stat().st_size
+    return total
 
 
 def _report(

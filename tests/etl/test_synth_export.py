@@ -3,6 +3,7 @@ grades, RECIST responses, stop reasons, excluded statuses, time zones, next-nigh
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from rwe.db.connection import Database
@@ -71,3 +72,31 @@ def test_synth_export_and_increment(database: Database, tmp_path: Path) -> None:
     again = etl(database, inc)
     assert checksums(database) == before
     assert again["deleted"] == 0
+
+
+def _content(database: Database) -> list[tuple[object, ...]]:
+    return rows(
+        database,
+        "SELECT measurement_source_value, value_as_number, value_as_concept_id,"
+        " measurement_datetime, unit_concept_id FROM cdm.measurement"
+        " ORDER BY 1, 2, 3, 4, 5",
+    )
+
+
+def test_worker_processes_give_the_same_result(
+    database: Database, tmp_path: Path, admin_url: str, template_database: str
+) -> None:
+    out = tmp_path / "export"
+    synthesize(out, SynthOptions(patients=8, seed=5))
+    serial = etl(database, out, workers=1)
+    from tests.conftest import _create_database, _drop_database
+
+    name = f"rwe_t_par_{uuid.uuid4().hex[:10]}"
+    other = Database(url=_create_database(admin_url, name, template=template_database))
+    try:
+        parallel = etl(other, out, workers=2, parallel_min_bytes=0)
+        assert parallel["resources"] == serial["resources"]
+        assert parallel["unmapped_codes"] == serial["unmapped_codes"]
+        assert _content(other) == _content(database)
+    finally:
+        _drop_database(admin_url, name)
