@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--gzip", action="store_true")
     parser.add_argument("--increment", action="store_true", help="also write a 1-day increment")
+    parser.add_argument("--workers", type=int, default=1, help="processes (same bytes)")
     parser.add_argument("--out", type=Path, help="output directory (default: a temporary one)")
     args = parser.parse_args()
 
@@ -48,17 +49,20 @@ def main() -> None:
             seed=args.seed,
             gzip=args.gzip,
             increment_dir=(Path(tmp) / "increment") if args.increment else None,
+            workers=args.workers,
         )
         cpu0 = _cpu_seconds()
         result = synthesize(out, options, progress)
         cpu = _cpu_seconds() - cpu0
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     total = result.total_resources
-    print(f"preset {args.preset}, {args.patients:,} patients, gzip={args.gzip}")
+    print(f"preset {args.preset}, {args.patients:,} patients, gzip={args.gzip}, "
+          f"workers={args.workers}")  # fmt: skip
     print(f"resources written: {total:,} in {result.seconds:.1f} s")
     print(f"resources/s: {total / result.seconds:,.0f} (wall clock)")
     # On a shared machine the wall clock includes other processes' time slices.
-    print(f"resources/s of CPU time: {total / cpu:,.0f} ({cpu:.1f} s user+system)")
+    if args.workers == 1:
+        print(f"resources/s of CPU time: {total / cpu:,.0f} ({cpu:.1f} s user+system)")
     print(f"bytes written (first export): {size / 2**20:,.1f} MiB")
     for done, rss in checkpoints:
         print(f"peak RSS after {done:,} patients: {rss:,.1f} MiB")

@@ -92,6 +92,9 @@ def synth(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an earlier synth export in OUT_DIR.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Processes (same bytes whatever the number).", min=1, max=256)
+    ] = 1,
 ) -> None:
     """Write a synthetic FHIR R4 bulk export of a sorafenib cohort, with its ground truth.
 
@@ -118,6 +121,7 @@ def synth(
         cohort=CohortConfig(no_baseline_rate, short_course_rate),
         increment_dir=increment,
         increment=IncrementConfig(increment_days, update_rate, delete_rate),
+        workers=workers,
     )
     with _patient_progress() as progress:
         result = synthesize(out_dir, options, progress)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
+import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from hashlib import blake2b
 from pathlib import Path
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 MAX_PATIENTS = 100_000_000
+PARTS_DIR = writer.PARTS_DIR
 EXPORT_HOUR = 2  # the nightly export runs at 02:00 UTC the day after its data cutoff
 _DUMPS = orjson.dumps
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
@@ -47,6 +51,7 @@ class SynthOptions:
     cohort: CohortConfig = field(default_factory=CohortConfig)
     increment_dir: Path | None = None
     increment: IncrementConfig = field(default_factory=IncrementConfig)
+    workers: int = 1  # processes; the bytes do not depend on it
 
 
 @dataclass
@@ -75,17 +80,14 @@ def synthesize(
     _validate(out_dir, options, n)
     started = time.perf_counter()
     run = _Run(out_dir, options, preset, n)
-    # Each patient allocates thousands of short-lived acyclic containers; the default cyclic-GC
-    # thresholds would rescan them many times over (about 20 % of the run time).
-    thresholds = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        for i in range(n):
-            run.patient(i)
-            if progress is not None and (i % 64 == 63 or i == n - 1):
-                progress(i + 1, n)
-    finally:
-        gc.set_threshold(*thresholds)
+    if options.workers > 1:
+        _in_workers(run, out_dir, progress)
+    else:
+        with _fewer_collections():
+            for i in range(n):
+                run.patient(i)
+                if progress is not None and (i % 64 == 63 or i == n - 1):
+                    progress(i + 1, n)
     result = run.finish()
     result.seconds = time.perf_counter() - started
     log.info(
@@ -94,9 +96,54 @@ def synthesize(
     return result
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Each patient allocates thousands of short-lived acyclic containers; the default
+    cyclic-GC thresholds would rescan them many times over (about 20 % of the run time)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _in_workers(run: _Run, out_dir: Path, progress: Progress | None) -> None:
+    """Patients in chunks over `workers` processes; parts are appended in patient order."""
+    o, n = run.options, run.n
+    parts = out_dir / PARTS_DIR
+    size = max(50, min(2000, -(-n // (o.workers * 4))))
+    chunks = [(out_dir, parts / f"{k:06d}", o, s, min(n, s + size), n)
+              for k, s in enumerate(range(0, n, size))]  # fmt: skip
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent (rich)
+    try:
+        with context.Pool(o.workers) as pool:
+            for chunk, (base, inc) in zip(chunks, pool.imap(_chunk, chunks), strict=True):
+                run.base.append_part(base)
+                if run.inc is not None and inc is not None:
+                    run.inc.append_part(inc)
+                shutil.rmtree(chunk[1])
+                if progress is not None:
+                    progress(chunk[4], n)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+
+
+def _chunk(args: tuple[Path, Path, SynthOptions, int, int, int]) -> tuple[_Part, _Part | None]:
+    """A worker: patients [start, stop) into plain part files under `part`."""
+    out_dir, part, options, start, stop, n = args
+    run = _Run(out_dir, options, get_preset(options.preset), n, part=(part / "base", part / "inc"))
+    with _fewer_collections():
+        for i in range(start, stop):
+            run.patient(i)
+    return run.base.close_part(), run.inc.close_part() if run.inc is not None else None
+
+
 def _validate(out_dir: Path, options: SynthOptions, n: int) -> None:
     if not 1 <= n <= MAX_PATIENTS:
         raise BadInputError(f"--patients is {n}", f"Give 1 to {MAX_PATIENTS:,} patients.")
+    if not 1 <= options.workers <= 256:
+        raise BadInputError(f"--workers is {options.workers}", "Give 1 to 256 processes.")
     if not 0 <= options.seed < 2**63:
         raise BadInputError(f"--seed is {options.seed}", "Give a seed from 0 to 2**63 - 1.")
     options.mess.validate()
@@ -119,18 +166,53 @@ def transaction_seconds(cutoff: int) -> int:
 class _Export:
     """One export directory: NDJSON files, bundles, truth table, realized summary."""
 
-    def __init__(self, directory: Path, options: SynthOptions, cutoff: int, bundles: bool) -> None:
-        writer.prepare_directory(directory, options.overwrite)
+    def __init__(
+        self, directory: Path, cutoff: int, *, gzip: bool, overwrite: bool, bundle_dir: Path | None
+    ) -> None:
+        writer.prepare_directory(directory, overwrite)
         self.directory = directory
         self.cutoff = cutoff
-        self.ndjson = writer.NdjsonWriter(directory, options.gzip)
-        self.deleted = writer.NdjsonWriter(directory / writer.DELETED_DIR, options.gzip)
+        self.ndjson = writer.NdjsonWriter(directory, gzip)
+        self.deleted = writer.NdjsonWriter(directory / writer.DELETED_DIR, gzip)
         self.deleted_count = 0
-        self.bundle_dir = directory / writer.BUNDLES_DIR if bundles else None
-        if self.bundle_dir is not None:
-            self.bundle_dir.mkdir()
+        self.bundle_dir = bundle_dir
+        if bundle_dir is not None:
+            bundle_dir.mkdir(exist_ok=True)
         self.truth = writer.TruthTable(directory / writer.PATIENTS_CSV, PATIENT_COLUMNS)
         self.summary: Counter[str] = Counter()
+
+    def close_part(self) -> _Part:
+        """Close a worker's part (plain NDJSON) and say what it holds."""
+        self.truth.close()
+        return _Part(
+            self.directory,
+            {o["type"]: o["count"] for o in self.ndjson.close()},
+            {o["type"]: o["count"] for o in self.deleted.close()},
+            self.deleted_count,
+            self.summary,
+        )
+
+    def append_part(self, part: _Part) -> None:
+        """Append a worker's part: the files concatenate in patient order, so the export is
+        byte-identical to a single-process one."""
+        for name, counts, target in (
+            ("", part.counts, self.ndjson),
+            (writer.DELETED_DIR, part.deleted_counts, self.deleted),
+        ):
+            for resource_type in (*writer.TYPE_ORDER, "Bundle"):
+                if resource_type not in counts:
+                    continue
+                path = part.directory / name / f"{resource_type}.ndjson"
+                count = counts[resource_type]
+                with open(path, "rb") as f:
+                    while block := f.read(1 << 22):
+                        target.write(resource_type, block, count)
+                        count = 0
+        with open(part.directory / writer.PATIENTS_CSV, encoding="utf-8") as f:
+            f.readline()  # the header
+            self.truth.write_raw(f.read())
+        self.deleted_count += part.deleted_count
+        self.summary.update(part.summary)
 
     def write(self, entries: list[Entry]) -> None:
         lines: dict[str, list[bytes]] = {}
@@ -155,8 +237,29 @@ class _Export:
         s["no_baseline_lmr"] += row["lmr"] == ""
 
 
+@dataclass
+class _Part:
+    """What a worker wrote for a range of patients (plain NDJSON in `directory`)."""
+
+    directory: Path
+    counts: dict[str, int]
+    deleted_counts: dict[str, int]
+    deleted_count: int
+    summary: Counter[str]
+
+
 class _Run:
-    def __init__(self, out_dir: Path, options: SynthOptions, preset: Preset, n: int) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        options: SynthOptions,
+        preset: Preset,
+        n: int,
+        *,
+        part: tuple[Path, Path] | None = None,
+    ) -> None:
+        """The export in `out_dir`, or, with `part` (base and increment directories), a
+        worker's share of it (plain NDJSON; bundles go straight to `out_dir`)."""
         self.options = options
         self.preset = preset
         self.n = n
@@ -165,12 +268,19 @@ class _Run:
         self.mess = Mess(options.mess, options.seed)
         self.renderer = Renderer(self.mess, tag)
         cutoff = preset.data_cutoff.toordinal()
-        self.base = _Export(out_dir, options, cutoff, options.bundles)
+        gzip = options.gzip and part is None
+        self.base = _Export(
+            out_dir if part is None else part[0], cutoff, gzip=gzip,
+            overwrite=options.overwrite and part is None,
+            bundle_dir=out_dir / writer.BUNDLES_DIR if options.bundles else None,
+        )  # fmt: skip
         self.inc: _Export | None = None
         if options.increment_dir is not None:
             self.inc = _Export(
-                options.increment_dir, options, cutoff + options.increment.days, False
-            )
+                options.increment_dir if part is None else part[1],
+                cutoff + options.increment.days, gzip=gzip,
+                overwrite=options.overwrite and part is None, bundle_dir=None,
+            )  # fmt: skip
 
     def patient(self, i: int) -> None:
         tl = self.sim.simulate(i)

@@ -27,8 +27,9 @@ _TWIN_CHARACTERISTICS = ("bone", "lung", "lymph-node", "symptomatic")
 _TWIN_AES = ("interstitial-pneumonia", "gi-hemorrhage", "keratoacanthoma", "fatigue")
 
 
-# (visit resource id, encounter reference, effectiveDateTime, visit, mess slots of the visit)
-_Context = tuple[str, dict[str, str], str, Visit, list[list[float]]]
+# (visit resource id, encounter reference, effectiveDateTime, visit, mess slots of the visit,
+#  lastUpdated of its results)
+_Context = tuple[str, dict[str, str], str, Visit, list[list[float]], int]
 
 
 @dataclass(slots=True)
@@ -233,7 +234,9 @@ class _PatientRender:
             twin_updated = twin_day * DAY + v.second + lag(u[6])
             res = fhir.encounter(f"{vid}-x", twin_updated, self.subject, twin, False, t, t)
             self.out.append(Entry(res, True, TWIN, u))
-        ctx = (vid, {"reference": f"Encounter/{vid}"}, start, v, slots)
+        # the visit's results are released together: one lastUpdated for all of them
+        released = v.day * DAY + v.second + lag(slots[1][4])
+        ctx = (vid, {"reference": f"Encounter/{vid}"}, start, v, slots, released)
         if v.cbc is not None:
             self.cbc(ctx, v.cbc)
         if v.ecog is not None:
@@ -252,10 +255,10 @@ class _PatientRender:
 
     def cbc(self, ctx: _Context, counts: tuple[int, ...]) -> None:
         """The 5 counts of a draw; the hot path of an export, so written out flat."""
-        vid, enc, effective, v, slots = ctx
+        vid, enc, effective, v, slots, updated = ctx
         wbc = counts[0]
         kind = TREATMENT_LAB if v.day > self.tl.index else ORDINARY
-        at = v.day * DAY + v.second
+        meta = {"lastUpdated": fhir.instant(updated)}
         subject, out, dup_rate, twin_rate = self.subject, self.out, self.r.dup_rate, self.twin_rate
         for i, (form, u) in enumerate(self.r.lab_forms(slots)):
             key = ANALYTE_KEYS[i]
@@ -269,11 +272,10 @@ class _PatientRender:
                 code, value_key = ANALYTE_CODES[i], "valueQuantity"
                 number = count if form == 2 else count / 1000
                 value = {"value": number, **COUNT_UNIT[form]}
-            updated = at + 3600 + int(u[4] * 18000)
             res = {
                 "resourceType": "Observation",
                 "id": f"{vid}-{key}",
-                "meta": {"lastUpdated": fhir.instant(updated)},
+                "meta": meta,
                 "status": "final",
                 "category": fhir.CATEGORY_LAB,
                 "code": code,
@@ -294,9 +296,8 @@ class _PatientRender:
         self, ctx: _Context, key: str, category: list[Any], code: dict[str, Any],
         value_key: str, value: Any,
     ) -> None:  # fmt: skip
-        vid, enc, effective, v, slots = ctx
+        vid, enc, effective, v, slots, updated = ctx
         u = slots[OBSERVATION_SLOT[key]]
-        updated = v.day * DAY + v.second + lag(u[4])
         res = fhir.observation(
             f"{vid}-{key}", updated, "final", category, code, self.subject, enc, effective,
             value_key, value,

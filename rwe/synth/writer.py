@@ -21,7 +21,8 @@ TRUTH_JSON = "truth.json"
 PATIENTS_CSV = "patients.csv"
 BUNDLES_DIR = "bundles"
 DELETED_DIR = "deleted"
-_OURS = (MANIFEST, TRUTH_JSON, PATIENTS_CSV, BUNDLES_DIR, DELETED_DIR)
+PARTS_DIR = ".synth-parts"  # workers' parts while a parallel run lasts
+_OURS = (MANIFEST, TRUTH_JSON, PATIENTS_CSV, BUNDLES_DIR, DELETED_DIR, PARTS_DIR)
 
 
 def prepare_directory(directory: Path, overwrite: bool) -> None:
@@ -121,6 +122,10 @@ class TruthTable:
 
     def write(self, row: dict[str, Any]) -> None:
         self._csv.writerow(row)
+
+    def write_raw(self, text: str) -> None:
+        """Rows already in CSV form (a worker's part)."""
+        self._file.write(text)
 
     def close(self) -> None:
         self._file.close()

@@ -62,6 +62,18 @@ def test_same_seed_same_bytes_different_seed_different(tmp_path: Path) -> None:
     assert run("c", 4) != first
 
 
+def test_workers_write_the_same_bytes(tmp_path: Path) -> None:
+    def run(name: str, workers: int) -> str:
+        options = SynthOptions(
+            patients=120, seed=6, gzip=True, workers=workers, increment_dir=tmp_path / f"{name}i"
+        )
+        synthesize(tmp_path / name, options)
+        return tree_digest(tmp_path / name) + tree_digest(tmp_path / f"{name}i")
+
+    assert run("one", 1) == run("two", 2)
+    assert not (tmp_path / "two" / ".synth-parts").exists()
+
+
 def test_patients_are_the_same_whatever_the_cohort_size(tmp_path: Path) -> None:
     synthesize(tmp_path / "small", SynthOptions(patients=5, seed=2))
     synthesize(tmp_path / "large", SynthOptions(patients=12, seed=2))
