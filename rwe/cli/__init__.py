@@ -83,10 +83,12 @@ def _setup_logging(verbose: bool) -> None:
 def _register() -> None:
     """Each command group lives in its own module; importing it adds it to `app`."""
     from rwe.cli import (  # noqa: F401
+        analyze_commands,
         db_commands,
         derive_commands,
         etl_commands,
         federate_commands,
+        nightly_commands,
         quality_commands,
         runs_commands,
         stats_commands,
