@@ -63,7 +63,8 @@ class NdjsonWriter:
             raw: IO[bytes] = open(self.directory / f"{resource_type}{self.suffix}", "wb")  # noqa: SIM115
             out: IO[bytes] = raw
             if self.compress:
-                gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
+                # level 1: twice as fast as 6 on this very repetitive NDJSON, still ~20x smaller
+                gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1)
                 out = cast(IO[bytes], gz)
             handles = self._files[resource_type] = (out, raw)
             self.counts[resource_type] = 0
