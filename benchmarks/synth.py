@@ -67,6 +67,9 @@ def main() -> None:
     for done, rss in checkpoints:
         print(f"peak RSS after {done:,} patients: {rss:,.1f} MiB")
     print(f"peak RSS: {_peak_rss_mib():,.1f} MiB", file=sys.stdout)
+    if args.workers > 1:
+        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak RSS of a worker: {child:,.1f} MiB")
 
 
 if __name__ == "__main__":
