@@ -49,7 +49,7 @@ def km_figure(spec: KmFigureSpec) -> Figure:
     ax.set_title(spec.title, loc="left", fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     if len(spec.curves) > 1 or spec.annotation:
-        ax.legend(frameon=False, loc="upper right", fontsize=9)
+        ax.legend(frameon=False, loc="best", fontsize=9)
     if spec.annotation:
         ax.text(0.02, 0.04, spec.annotation, transform=ax.transAxes, fontsize=9)
     _risk_table(fig.add_subplot(grid[1], sharex=ax), spec.curves, ticks)
