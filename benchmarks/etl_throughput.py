@@ -48,23 +48,46 @@ def generate(folder: Path, resources: int, seed: int = 7) -> dict[str, int]:
     for p in range(patients):
         pid = f"p{p}"
         year = rng.randint(1940, 1990)
-        files["Patient"].write(json.dumps({
-            "resourceType": "Patient", "id": pid, "meta": {"lastUpdated": stamp},
-            "gender": rng.choice(["male", "female"]), "birthDate": f"{year}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
-        }) + "\n")
+        files["Patient"].write(
+            json.dumps(
+                {
+                    "resourceType": "Patient",
+                    "id": pid,
+                    "meta": {"lastUpdated": stamp},
+                    "gender": rng.choice(["male", "female"]),
+                    "birthDate": f"{year}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                }
+            )
+            + "\n"
+        )
         counts["Patient"] += 1
         for e in range(6):
-            files["Encounter"].write(json.dumps({
-                "resourceType": "Encounter", "id": f"{pid}-e{e}", "status": "finished",
-                "meta": {"lastUpdated": stamp},
-                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
-                "subject": {"reference": f"Patient/{pid}"},
-                "period": {"start": f"2020-0{e + 1}-03T09:00:00+02:00", "end": f"2020-0{e + 1}-03T10:00:00+02:00"},
-            }) + "\n")
+            files["Encounter"].write(
+                json.dumps(
+                    {
+                        "resourceType": "Encounter",
+                        "id": f"{pid}-e{e}",
+                        "status": "finished",
+                        "meta": {"lastUpdated": stamp},
+                        "class": {
+                            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                            "code": "AMB",
+                        },
+                        "subject": {"reference": f"Patient/{pid}"},
+                        "period": {
+                            "start": f"2020-0{e + 1}-03T09:00:00+02:00",
+                            "end": f"2020-0{e + 1}-03T10:00:00+02:00",
+                        },
+                    }
+                )
+                + "\n"
+            )
             counts["Encounter"] += 1
         for c, code in enumerate(["363478007", "38341003"]):
             cond = {
-                "resourceType": "Condition", "id": f"{pid}-c{c}", "meta": {"lastUpdated": stamp},
+                "resourceType": "Condition",
+                "id": f"{pid}-c{c}",
+                "meta": {"lastUpdated": stamp},
                 "subject": {"reference": f"Patient/{pid}"},
                 "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}]},
                 "onsetDateTime": "2019-11-20T00:00:00+00:00",
@@ -74,30 +97,93 @@ def generate(folder: Path, resources: int, seed: int = 7) -> dict[str, int]:
             files["Condition"].write(json.dumps(cond) + "\n")
             counts["Condition"] += 1
         for m in range(3):
-            files["MedicationStatement"].write(json.dumps({
-                "resourceType": "MedicationStatement", "id": f"{pid}-m{m}",
-                "meta": {"lastUpdated": stamp}, "status": "stopped" if m == 2 else "completed",
-                "statusReason": [{"coding": [{"system": "urn:rwe:study", "code": "progression"}]}] if m == 2 else [],
-                "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "495881"}]},
-                "subject": {"reference": f"Patient/{pid}"},
-                "effectivePeriod": {"start": f"2020-0{m * 2 + 1}-01", "end": f"2020-0{m * 2 + 2}-28"},
-                "dosage": [{"route": {"coding": [{"system": "http://snomed.info/sct", "code": "26643006"}]},
-                            "doseAndRate": [{"doseQuantity": {"value": 400, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}],
-                            "timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}}}],
-            }) + "\n")
+            files["MedicationStatement"].write(
+                json.dumps(
+                    {
+                        "resourceType": "MedicationStatement",
+                        "id": f"{pid}-m{m}",
+                        "meta": {"lastUpdated": stamp},
+                        "status": "stopped" if m == 2 else "completed",
+                        "statusReason": [
+                            {"coding": [{"system": "urn:rwe:study", "code": "progression"}]}
+                        ]
+                        if m == 2
+                        else [],
+                        "medicationCodeableConcept": {
+                            "coding": [
+                                {
+                                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                    "code": "495881",
+                                }
+                            ]
+                        },
+                        "subject": {"reference": f"Patient/{pid}"},
+                        "effectivePeriod": {
+                            "start": f"2020-0{m * 2 + 1}-01",
+                            "end": f"2020-0{m * 2 + 2}-28",
+                        },
+                        "dosage": [
+                            {
+                                "route": {
+                                    "coding": [
+                                        {"system": "http://snomed.info/sct", "code": "26643006"}
+                                    ]
+                                },
+                                "doseAndRate": [
+                                    {
+                                        "doseQuantity": {
+                                            "value": 400,
+                                            "unit": "mg",
+                                            "system": "http://unitsofmeasure.org",
+                                            "code": "mg",
+                                        }
+                                    }
+                                ],
+                                "timing": {
+                                    "repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}
+                                },
+                            }
+                        ],
+                    }
+                )
+                + "\n"
+            )
             counts["MedicationStatement"] += 1
         for o in range(per_patient - 12):
             code, unit, mean, sd = LABS[o % len(LABS)]
-            files["Observation"].write(json.dumps({
-                "resourceType": "Observation", "id": f"{pid}-o{o}", "meta": {"lastUpdated": stamp},
-                "status": "final",
-                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
-                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-                "subject": {"reference": f"Patient/{pid}"},
-                "encounter": {"reference": f"Encounter/{pid}-e{o % 6}"},
-                "effectiveDateTime": f"2020-0{o % 9 + 1}-1{o % 10}T08:{o % 60:02d}:00+02:00",
-                "valueQuantity": {"value": round(rng.gauss(mean, sd), 2), "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
-            }) + "\n")
+            files["Observation"].write(
+                json.dumps(
+                    {
+                        "resourceType": "Observation",
+                        "id": f"{pid}-o{o}",
+                        "meta": {"lastUpdated": stamp},
+                        "status": "final",
+                        "category": [
+                            {
+                                "coding": [
+                                    {
+                                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                        "code": "laboratory",
+                                    }
+                                ]
+                            }
+                        ],
+                        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                        "subject": {"reference": f"Patient/{pid}"},
+                        "encounter": {"reference": f"Encounter/{pid}-e{o % 6}"},
+                        "effectiveDateTime": (
+                            f"2020-0{o % 9 + 1}-1{o % 10}T08:{o % 60:02d}:00+02:00"
+                        ),
+                        "valueQuantity": {
+                            "value": round(rng.gauss(mean, sd), 2),
+                            "unit": unit,
+                            "system": "http://unitsofmeasure.org",
+                            "code": unit,
+                        },
+                    }
+                )
+                + "\n"
+            )
             counts["Observation"] += 1
     for f in files.values():
         f.close()
@@ -109,7 +195,10 @@ def increment(folder: Path, out: Path, share: float) -> int:
     out.mkdir(parents=True, exist_ok=True)
     n = 0
     step = int(1 / share)
-    with (folder / "Observation.000.ndjson").open() as src, (out / "Observation.000.ndjson").open("w") as dst:
+    with (
+        (folder / "Observation.000.ndjson").open() as src,
+        (out / "Observation.000.ndjson").open("w") as dst,
+    ):
         for i, line in enumerate(src):
             if i % step == 0:
                 doc = json.loads(line)
@@ -120,7 +209,7 @@ def increment(folder: Path, out: Path, share: float) -> int:
     return n
 
 
-def phase(kind: str, url: str, folder: str) -> None:
+def phase(kind: str, url: str, folder: str, workers: int = 1) -> None:
     """One measured phase, in its own process (so its peak RSS is its own)."""
     from rwe.db.connection import Database
     from rwe.etl.run import EtlOptions, run_etl
@@ -130,7 +219,7 @@ def phase(kind: str, url: str, folder: str) -> None:
     if kind == "bare":
         rows = bare_copy(db, Path(folder))
     else:
-        report = run_etl(db, [folder], EtlOptions(max_reject_rate=0.0))
+        report = run_etl(db, [folder], EtlOptions(max_reject_rate=0.0, workers=workers))
         rows = report["read"]
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -147,20 +236,24 @@ def bare_copy(db, folder: Path) -> int:  # type: ignore[no-untyped-def]
         conn.execute("CREATE TABLE bare_measurement (LIKE cdm.measurement INCLUDING ALL)")
         conn.execute("CREATE INDEX ON bare_measurement (person_id)")
         conn.execute("CREATE INDEX ON bare_measurement (measurement_concept_id)")
-        with conn.cursor() as cur, cur.copy(
-            "COPY bare_measurement (measurement_id, person_id, measurement_concept_id,"
-            " measurement_date, measurement_datetime, measurement_type_concept_id,"
-            " value_as_number, unit_source_value, measurement_source_value) FROM STDIN"
-        ) as copy:
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "COPY bare_measurement (measurement_id, person_id, measurement_concept_id,"
+                " measurement_date, measurement_datetime, measurement_type_concept_id,"
+                " value_as_number, unit_source_value, measurement_source_value) FROM STDIN"
+            ) as copy,
+        ):
             buf = []
             for line in (folder / "Observation.000.ndjson").open("rb"):
                 r = orjson.loads(line)
                 n += 1
                 when = r["effectiveDateTime"]
                 q = r["valueQuantity"]
+                person = hash(r["subject"]["reference"]) & 0xFFFFFFF
                 buf.append(
-                    f"{n}\t{hash(r['subject']['reference']) & 0xFFFFFFF}\t0\t{when[:10]}\t{when[:19]}"
-                    f"\t32856\t{q['value']}\t{q['code']}\t{r['code']['coding'][0]['code']}"
+                    f"{n}\t{person}\t0\t{when[:10]}\t{when[:19]}\t32856\t{q['value']}"
+                    f"\t{q['code']}\t{r['code']['coding'][0]['code']}"
                 )
                 if len(buf) >= 10000:
                     copy.write("\n".join(buf) + "\n")
@@ -171,10 +264,23 @@ def bare_copy(db, folder: Path) -> int:  # type: ignore[no-untyped-def]
     return n
 
 
-def run_phase(kind: str, url: str, folder: Path) -> dict[str, float]:
+def run_phase(kind: str, url: str, folder: Path, workers: int = 1) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, __file__, "--phase", kind, "--database-url", url, "--input", str(folder)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            __file__,
+            "--phase",
+            kind,
+            "--database-url",
+            url,
+            "--input",
+            str(folder),
+            "--workers",
+            str(workers),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -187,7 +293,9 @@ def fresh_database() -> str:
     from rwe.db.embedded import start_embedded
     from rwe.db.lifecycle import init_database
 
-    admin = start_embedded(Path(os.environ.get("RWE_BENCH_DIR", f"/tmp/rwe-bench-{os.getuid()}")), "postgres")
+    admin = start_embedded(
+        Path(os.environ.get("RWE_BENCH_DIR", f"/tmp/rwe-bench-{os.getuid()}")), "postgres"
+    )
     name = f"rwe_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
@@ -201,10 +309,11 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=200_000)
     parser.add_argument("--input", help="NDJSON folder to use instead of generating one")
     parser.add_argument("--database-url")
+    parser.add_argument("--workers", type=int, default=1, help="rwe etl --workers")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        phase(args.phase, args.database_url, args.input)
+        phase(args.phase, args.database_url, args.input, args.workers)
         return
     url = args.database_url or fresh_database()
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,21 +322,35 @@ def main() -> None:
             counts = generate(folder, args.resources)
             print(f"generated {sum(counts.values()):,} resources: {counts}")
         delta = Path(tmp) / "delta"
-        changed = increment(folder, delta, 0.01 * (sum(1 for _ in (folder / "Patient.000.ndjson").open()) * 100) / max(1, sum(1 for _ in (folder / "Observation.000.ndjson").open())))
+        total = sum(sum(1 for _ in f.open()) for f in folder.glob("*.ndjson"))
+        observations = sum(1 for _ in (folder / "Observation.000.ndjson").open())
+        # 1% of all resources change overnight (as updated lab Observations)
+        changed = increment(folder, delta, 0.01 * total / max(1, observations))
         bare = run_phase("bare", url, folder)
-        first = run_phase("etl", url, folder)
-        rerun = run_phase("etl", url, folder)
-        incr = run_phase("etl", url, delta)
+        first = run_phase("etl", url, folder, args.workers)
+        rerun = run_phase("etl", url, folder, args.workers)
+        incr = run_phase("etl", url, delta, args.workers)
     rate = first["resources"] / first["seconds"]
     bare_rate = bare["resources"] / bare["seconds"]
-    print(f"bare decode→map→COPY: {bare['resources']:,} Observations in {bare['seconds']:.1f} s "
-          f"= {bare_rate:,.0f}/s, peak RSS {bare['peak_rss_mb']:.0f} MB")
-    print(f"first load:  {first['resources']:,} resources in {first['seconds']:.1f} s = {rate:,.0f}/s, "
-          f"peak RSS {first['peak_rss_mb']:.0f} MB, {rate / bare_rate:.2f}× the bare pipeline")
-    print(f"re-run:      {rerun['seconds']:.1f} s ({first['seconds'] / rerun['seconds']:.1f}× faster), "
-          f"peak RSS {rerun['peak_rss_mb']:.0f} MB")
-    print(f"1% increment ({changed:,} changed Observations): {incr['seconds']:.1f} s = "
-          f"{incr['seconds'] / first['seconds']:.1%} of the first load, peak RSS {incr['peak_rss_mb']:.0f} MB")
+    print(
+        f"bare decode→map→COPY: {bare['resources']:,} Observations in {bare['seconds']:.1f} s "
+        f"= {bare_rate:,.0f}/s, peak RSS {bare['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"first load:  {first['resources']:,} resources in {first['seconds']:.1f} s"
+        f" = {rate:,.0f}/s, peak RSS {first['peak_rss_mb']:.0f} MB,"
+        f" {rate / bare_rate:.2f}× the bare pipeline"
+    )
+    print(
+        f"re-run:      {rerun['seconds']:.1f} s"
+        f" ({first['seconds'] / rerun['seconds']:.1f}× faster),"
+        f" peak RSS {rerun['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"1% increment ({changed:,} changed Observations): {incr['seconds']:.1f} s = "
+        f"{incr['seconds'] / first['seconds']:.1%} of the first load,"
+        f" peak RSS {incr['peak_rss_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

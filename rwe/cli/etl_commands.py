@@ -49,6 +49,12 @@ def etl(
         str,
         typer.Option("--token-env", help="Environment variable holding the server's bearer token."),
     ] = "RWE_FHIR_TOKEN",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, help="Transform large NDJSON inputs in this many processes."
+        ),
+    ] = 1,
 ) -> None:
     """Load FHIR R4 resources into the OMOP CDM v5.4 tables, as one atomic run.
 
@@ -64,6 +70,7 @@ def etl(
         since=since,
         bulk_export=bulk_export,
         token_env=token_env,
+        workers=workers,
     )
     try:
         with byte_progress("etl") as progress:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
 from rwe.db.connection import Database
+from rwe.errors import RweError
 from rwe.etl.extract.batch import Batch
 from rwe.etl.load import RowBuffer, Stager
 from rwe.etl.mappings import load_mappings
@@ -75,16 +78,19 @@ def _work(job: Job) -> Output:
 
 class WorkerPool:
     """Spawned processes (never forked: a forked child would share the parent's database
-    sockets) that transform NDJSON batches for `pipeline`."""
+    sockets) that transform NDJSON batches for `pipeline`. A worker that dies fails the run
+    (BrokenProcessPool), it never hangs it."""
 
     def __init__(self, db: Database, pipeline: Pipeline, stager: Stager, workers: int) -> None:
         self.pipeline = pipeline
         self.stager = stager
-        context = multiprocessing.get_context("spawn")
-        self.pool = context.Pool(
-            workers, _init, (db.url, db.cdm_schema, db.rwe_schema, pipeline.salt)
+        self.pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init,
+            initargs=(db.url, db.cdm_schema, db.rwe_schema, pipeline.salt),
         )
-        self.pending: deque[Any] = deque()
+        self.pending: deque[Future[Output]] = deque()
         self.limit = workers * IN_FLIGHT
 
     def submit(self, batch: Batch, file_no: int) -> None:
@@ -93,7 +99,7 @@ class WorkerPool:
         if todo:
             job = Job(file_no, self.pipeline.occ, todo)
             self.pipeline.occ += len(todo)
-            self.pending.append(self.pool.apply_async(_work, (job,)))
+            self.pending.append(self.pool.submit(_work, job))
         rest = Batch(
             batch.source, entries=batch.entries, deletions=batch.deletions, errors=batch.errors
         )
@@ -101,18 +107,27 @@ class WorkerPool:
             self.drain()
             self.pipeline.process(rest, file_no)
         while len(self.pending) >= self.limit:
-            self._absorb(self.pending.popleft().get())
+            self._absorb(self._result(self.pending.popleft()))
 
     def drain(self) -> None:
         while self.pending:
-            self._absorb(self.pending.popleft().get())
+            self._absorb(self._result(self.pending.popleft()))
 
     def close(self) -> None:
+        for future in self.pending:
+            future.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    @staticmethod
+    def _result(future: Future[Output]) -> Output:
         try:
-            self.drain()
-        finally:
-            self.pool.terminate()
-            self.pool.join()
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise RweError(
+                "a transform worker process died",
+                "Run with --workers 1; from Python, call run_etl under "
+                "`if __name__ == '__main__':` (worker processes are spawned).",
+            ) from exc
 
     def _absorb(self, out: Output) -> None:
         self.stager.add_chunk(out.chunk, out.rows)

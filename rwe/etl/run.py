@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,7 +53,7 @@ class EtlOptions:
     bulk_export: bool = False  # server sources: Bulk Data $export instead of search
     token_env: str = "RWE_FHIR_TOKEN"
     skip_unchanged: bool = True
-    workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
+    workers: int = 1  # >1: transform large NDJSON inputs in that many spawned processes
     parallel_min_bytes: int = 32 << 20  # smaller inputs: spawning workers costs more
     extra: dict[str, Any] = field(default_factory=dict)
 
