@@ -24,6 +24,7 @@ class FakeFhir:
     requests: list[str] = field(default_factory=list)
     kickoffs: int = 0
     polls_before_ready: int = 1
+    has_history: bool = True
     base: str = ""
 
     def fail(self, path: str) -> int | None:
@@ -62,6 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
             kind = parts[1].split(".")[0]
             body = "".join(json.dumps(r) + "\n" for r in fhir.resources.get(kind, []))
             return self._raw(200, body.encode(), "application/fhir+ndjson")
+        if len(parts) == 2 and parts[1] == "_history" and not fhir.has_history:
+            return self._send(404, {"resourceType": "OperationOutcome"})
         if len(parts) == 2 and parts[1] == "_history":
             since = query.get("_since", "")
             entries = [
@@ -75,6 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if len(parts) == 1:
             items = fhir.resources.get(parts[0], [])
+            if "_lastUpdated" in query:
+                since = query["_lastUpdated"].removeprefix("gt")
+                items = [r for r in items if r["meta"]["lastUpdated"] > since]
             page = int(query.get("_page", "0"))
             chunk = items[page * PAGE : (page + 1) * PAGE]
             links = [{"relation": "self", "url": f"{fhir.base}{self.path}"}]

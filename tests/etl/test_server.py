@@ -101,3 +101,16 @@ def test_bulk_export_polls_downloads_and_resumes(database: Database, tmp_path: P
     assert rows(database, "SELECT since::text FROM rwe.source_cursor") == [
         ("2024-06-01 02:00:00+00",)
     ]
+
+
+def test_server_without_history_is_searched_by_last_updated(database: Database) -> None:
+    fhir = cohort()
+    fhir.has_history = False
+    with fhir_server(fhir):
+        run_etl(database, [fhir.base], options())
+        later = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).isoformat()
+        fhir.resources["Observation"][0] = wbc("o1", "p1", 11.0, later)
+        report = run_etl(database, [fhir.base], options())
+    assert any("_lastUpdated=gt" in r for r in fhir.requests)
+    assert measurements(database) == [2.0, 3.0, 11.0]
+    assert report["resources"]["Observation"]["read"] == 1

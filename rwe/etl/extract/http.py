@@ -23,6 +23,14 @@ MAX_ATTEMPTS = 5
 MAX_WAIT = 120.0
 
 
+class HttpStatusError(BadInputError):
+    """The server answered an HTTP error that retrying will not fix."""
+
+    def __init__(self, what: str, fix: str, status: int) -> None:
+        super().__init__(what, fix)
+        self.status = status
+
+
 class Response:
     def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.status = status
@@ -72,11 +80,12 @@ class FhirClient:
             except urllib.error.HTTPError as exc:
                 head = {k.lower(): v for k, v in (exc.headers or {}).items()}
                 if exc.code not in RETRY_STATUS:
-                    raise BadInputError(
+                    raise HttpStatusError(
                         f"the FHIR server answered {exc.code} {exc.reason} for {_short(url)}",
                         "Check the URL and the token (--token-env)."
                         if exc.code in (401, 403)
                         else "Check the server URL and its logs.",
+                        exc.code,
                     ) from exc
                 last = f"{exc.code} {exc.reason}"
                 wait = _retry_after(head.get("retry-after"), self.backoff * 2 ** (attempt - 1))

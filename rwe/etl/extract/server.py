@@ -20,7 +20,7 @@ from rwe.db.connection import Database
 from rwe.errors import BadInputError
 from rwe.etl.extract.batch import Batch, Deletion, Source
 from rwe.etl.extract.bundle import add_document
-from rwe.etl.extract.http import FhirClient
+from rwe.etl.extract.http import FhirClient, HttpStatusError
 from rwe.etl.extract.manifest import manifest_sources
 from rwe.etl.transform import TRANSFORMS
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 500
 CURSOR_MARGIN = dt.timedelta(minutes=5)
+NO_HISTORY = {400, 404, 405, 501}  # statuses of servers without Type/_history
 EXPORT_POLL_LIMIT = 10_000
 
 
@@ -85,14 +86,33 @@ class SearchReader:
                 )
             else:
                 url = f"{self.base}/{kind}?" + urlencode({"_count": PAGE_SIZE})
-            next_url: str | None = url
-            while next_url:
-                bundle = self.client.get(next_url).json()
-                pages += 1
-                batch = Batch(self.base, done=pages, total=0)
-                _add_page(batch, bundle)
-                yield batch
-                next_url = _next_link(bundle)
+            try:
+                for batch in self._pages(url, pages):
+                    pages = batch.done
+                    yield batch
+            except HttpStatusError as exc:
+                if not self.since or exc.status not in NO_HISTORY:
+                    raise
+                # No _history on this server: search what changed (deletions stay unseen).
+                log.warning(
+                    "%s/%s/_history is not supported; searching by _lastUpdated", self.base, kind
+                )
+                url = f"{self.base}/{kind}?" + urlencode(
+                    {"_lastUpdated": f"gt{self.since}", "_count": PAGE_SIZE}
+                )
+                for batch in self._pages(url, pages):
+                    pages = batch.done
+                    yield batch
+
+    def _pages(self, url: str, pages: int) -> Iterator[Batch]:
+        next_url: str | None = url
+        while next_url:
+            bundle = self.client.get(next_url).json()
+            pages += 1
+            batch = Batch(self.base, done=pages, total=0)
+            _add_page(batch, bundle)
+            yield batch
+            next_url = _next_link(bundle)
 
     def on_commit(self, conn: psycopg.Connection, run_id: int) -> None:
         """After a successful run the next one asks only for what changed since this one."""
