@@ -12,12 +12,10 @@ step "rwe db init (OMOP CDM v5.4 schema + seed vocabulary; idempotent)"
 $RWE db init
 step "rwe synth: a synthetic dtc-2021 cohort as a FHIR bulk export, with its truth"
 $RWE synth "$OUT/export" --preset dtc-2021 --seed 1 --overwrite
-step "rwe etl: load it (a second run of the same export changes nothing)"
+step "rwe etl: load it, derive eras and study tables, run the quality gates"
 $RWE etl "$OUT/export"
-step "rwe derive: eras, treatment episodes, outcomes, baseline markers"
-$RWE derive
-step "rwe quality check: the data-quality gates"
-$RWE quality check --docs "$OUT/quality-docs" | tail -n 3
+step "rwe etl again: unchanged input changes nothing"
+$RWE etl "$OUT/export" --no-gates | tail -n 1
 step "rwe analyze sorafenib: Tables I-III, efficacy, Kaplan-Meier figures"
 $RWE analyze sorafenib --out "$OUT/report"
 step "rwe status"

@@ -11,6 +11,7 @@ from rwe.cli.context import state
 from rwe.cli.progress import byte_progress
 from rwe.etl.report import render
 from rwe.etl.run import EtlOptions, RejectRateError, run_etl
+from rwe.nightly import after_load
 
 
 @app.command("etl")
@@ -55,6 +56,16 @@ def etl(
             "--workers", min=1, help="Transform large NDJSON inputs in this many processes."
         ),
     ] = 1,
+    derive: Annotated[
+        bool,
+        typer.Option("--derive/--no-derive", help="Refresh the derived tables after loading."),
+    ] = True,
+    gates: Annotated[
+        bool,
+        typer.Option(
+            "--gates/--no-gates", help="Run the quality gates after deriving (exit 7 if fatal)."
+        ),
+    ] = True,
 ) -> None:
     """Load FHIR R4 resources into the OMOP CDM v5.4 tables, as one atomic run.
 
@@ -72,10 +83,16 @@ def etl(
         token_env=token_env,
         workers=workers,
     )
+    db = state.database()
     try:
         with byte_progress("etl") as progress:
-            report = run_etl(state.database(), sources, options, progress)
+            report = run_etl(db, sources, options, progress)
     except RejectRateError as exc:
         typer.echo(render(exc.report))
         raise
     typer.echo(render(report))
+    if derive:
+        # The last steps of a load: refresh the derived tables, then the quality gates; a
+        # fatal gate marks the run gate_failed and exits 7 (the data stay loaded).
+        post = after_load(db, int(report["run_id"]), checks_file=None, run_gates=gates)
+        typer.echo(post.line())
