@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -104,12 +104,12 @@ def fit_cox_matrix(
     if e.sum() == 0:
         raise StatisticsError("no events, so no Cox model can be fitted", "Check the event column.")
     sets = CoxRiskSets.build(tie_near_times(t), e, matrix - matrix.mean(axis=0), ties == "efron")
-    fit = _newton_raphson(sets, list(terms))
-    return _summarize(fit, list(terms), ties, conf_level, t.size, int(e.sum()), references or {})
+    fit = newton_raphson(lambda beta: evaluate_partial_likelihood(sets, beta), list(terms))
+    return summarize_fit(fit, list(terms), ties, conf_level, t.size, int(e.sum()), references or {})
 
 
 @dataclass
-class _Fit:
+class NewtonFit:
     beta: FloatArray
     variance: FloatArray
     u: FloatArray
@@ -120,25 +120,31 @@ class _Fit:
     converged: bool
 
 
-def _newton_raphson(sets: CoxRiskSets, terms: list[str]) -> _Fit:
-    """coxfit6's iteration: stop when |1 - ℓ_old/ℓ_new| ≤ eps; step-halve when ℓ drops."""
-    p = len(terms)
-    beta = np.zeros(p)
-    loglik0, u, imat = evaluate_partial_likelihood(sets, beta)
-    _check_rank(imat, terms)
+Evaluation = tuple[float, FloatArray, FloatArray]  # log-likelihood, score vector, information
+
+
+def newton_raphson(evaluate: Callable[[FloatArray], Evaluation], terms: list[str]) -> NewtonFit:
+    """coxfit6's iteration: stop when |1 - ℓ_old/ℓ_new| ≤ eps; step-halve when ℓ drops.
+
+    `evaluate(beta)` gives the partial likelihood, score and information at beta: from the
+    data here, or from sites' pooled sums in rwe.federation.
+    """
+    beta = np.zeros(len(terms))
+    loglik0, u, imat = evaluate(beta)
+    check_information_rank(imat, terms)
     step = np.linalg.solve(imat, u)
     score = float(u @ step)
     best = loglik0
     new_beta = beta + step
     halving = 0
     for iteration in range(1, ITER_MAX + 1):
-        new_lk, u, imat = evaluate_partial_likelihood(sets, new_beta)
+        new_lk, u, imat = evaluate(new_beta)
         finite = np.isfinite(new_lk) and np.all(np.isfinite(u)) and np.all(np.isfinite(imat))
         with np.errstate(divide="ignore", invalid="ignore"):
             change = abs(1 - best / new_lk)
         if finite and change <= EPS:
-            variance = _invert(imat, terms)
-            return _Fit(new_beta, variance, u, loglik0, new_lk, score, iteration, True)
+            variance = invert_information(imat, terms)
+            return NewtonFit(new_beta, variance, u, loglik0, new_lk, score, iteration, True)
         if not finite or new_lk < best:
             # Not improving: pull the step back towards the last good beta, harder each time.
             halving += 1
@@ -146,14 +152,16 @@ def _newton_raphson(sets: CoxRiskSets, terms: list[str]) -> _Fit:
         else:
             halving = 0
             best = new_lk
-            _check_rank(imat, terms)
+            check_information_rank(imat, terms)
             beta, new_beta = new_beta, new_beta + np.linalg.solve(imat, u)
     # Out of iterations: R reports the last good beta, with its information matrix.
-    best, u, imat = evaluate_partial_likelihood(sets, beta)
-    return _Fit(beta, _invert(imat, terms), u, loglik0, best, score, ITER_MAX, False)
+    best, u, imat = evaluate(beta)
+    return NewtonFit(
+        beta, invert_information(imat, terms), u, loglik0, best, score, ITER_MAX, False
+    )
 
 
-def _check_rank(imat: FloatArray, terms: list[str]) -> None:
+def check_information_rank(imat: FloatArray, terms: list[str]) -> None:
     bad = cholesky_rank_ok(imat, TOLER_CHOL)
     if bad is not None:
         raise StatisticsError(
@@ -162,13 +170,13 @@ def _check_rank(imat: FloatArray, terms: list[str]) -> None:
         )
 
 
-def _invert(imat: FloatArray, terms: list[str]) -> FloatArray:
-    _check_rank(imat, terms)
+def invert_information(imat: FloatArray, terms: list[str]) -> FloatArray:
+    check_information_rank(imat, terms)
     return np.asarray(np.linalg.inv(imat), dtype=float)
 
 
-def _summarize(
-    fit: _Fit,
+def summarize_fit(
+    fit: NewtonFit,
     terms: list[str],
     ties: str,
     conf_level: float,
@@ -227,7 +235,7 @@ def _term_rows(
     ]
 
 
-def _warnings(fit: _Fit, terms: list[str]) -> list[str]:
+def _warnings(fit: NewtonFit, terms: list[str]) -> list[str]:
     """coxph's convergence warnings, worded as R words them."""
     if not fit.converged:
         return ["Ran out of iterations and did not converge"]

@@ -62,7 +62,7 @@ def log_rank_test(
         observed += o
         expected += ex
         variance += v
-    chisq, df = _chi_square(observed, expected, variance)
+    chisq, df = chi_square(observed, expected, variance)
     return LogRankResult(
         groups=levels,
         n=np.bincount(codes, minlength=k).astype(np.int64),
@@ -106,7 +106,7 @@ def _stratum_sums(
     return observed, expected, covariance
 
 
-def _chi_square(
+def chi_square(
     observed: FloatArray, expected: FloatArray, variance: FloatArray
 ) -> tuple[float, int]:
     """Quadratic form over groups with expected > 0, dropping the first (survdiff's rule)."""

@@ -12,16 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from rwe.analytics.cox_model import (
-    EPS,
-    ITER_MAX,
-    CoxResult,
-    Ties,
-    _check_rank,
-    _Fit,
-    _invert,
-    _summarize,
-)
+from rwe.analytics.cox_model import CoxResult, Ties, newton_raphson, summarize_fit
 from rwe.analytics.survival_input import FloatArray
 from rwe.errors import StatisticsError
 
@@ -38,40 +29,11 @@ def fit_federated_cox(
 ) -> CoxResult:
     """Newton-Raphson exactly as coxfit6 (see rwe.analytics.cox_model), one network round
     per likelihood evaluation; `size()` gives the pooled subjects and events once evaluated."""
-    fit = _newton_raphson(evaluate, list(terms))
+    fit = newton_raphson(evaluate, list(terms))
     n, n_event = size()
     if n_event == 0:
         raise StatisticsError("no events, so no Cox model can be fitted", "Check the endpoint.")
-    return _summarize(fit, list(terms), ties, conf_level, n, n_event, {})
-
-
-def _newton_raphson(evaluate: Evaluate, terms: list[str]) -> _Fit:
-    """coxfit6's iteration: stop when |1 - ℓ_old/ℓ_new| ≤ eps; step-halve when ℓ drops."""
-    beta = np.zeros(len(terms))
-    loglik0, u, imat = evaluate(beta)
-    _check_rank(imat, terms)
-    step = np.linalg.solve(imat, u)
-    score = float(u @ step)
-    best = loglik0
-    new_beta = beta + step
-    halving = 0
-    for iteration in range(1, ITER_MAX + 1):
-        new_lk, u, imat = evaluate(new_beta)
-        finite = np.isfinite(new_lk) and np.all(np.isfinite(u)) and np.all(np.isfinite(imat))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change = abs(1 - best / new_lk)
-        if finite and change <= EPS:
-            return _Fit(new_beta, _invert(imat, terms), u, loglik0, new_lk, score, iteration, True)
-        if not finite or new_lk < best:
-            halving += 1
-            new_beta = (new_beta + halving * beta) / (halving + 1.0)
-        else:
-            halving = 0
-            best = new_lk
-            _check_rank(imat, terms)
-            beta, new_beta = new_beta, new_beta + np.linalg.solve(imat, u)
-    best, u, imat = evaluate(beta)
-    return _Fit(beta, _invert(imat, terms), u, loglik0, best, score, ITER_MAX, False)
+    return summarize_fit(fit, list(terms), ties, conf_level, n, n_event, {})
 
 
 def stratified_evaluation(totals: Mapping[str, float], p: int) -> Evaluation:

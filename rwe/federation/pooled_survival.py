@@ -20,7 +20,7 @@ from rwe.analytics.kaplan_meier import (
     fit_kaplan_meier_by_group,
     median_follow_up,
 )
-from rwe.analytics.log_rank import LogRankResult, _chi_square, log_rank_test
+from rwe.analytics.log_rank import LogRankResult, chi_square, log_rank_test
 from rwe.analytics.survival_input import FloatArray, IntArray
 from rwe.analytics.survival_quantile import SurvivalQuantile
 from rwe.errors import StatisticsError
@@ -112,7 +112,7 @@ def stratified_log_rank(
     present = [i for i, lv in enumerate(levels) if n.get(lv, 0) > 0]
     observed, expected = observed[present], expected[present]
     variance = variance[np.ix_(present, present)]
-    chisq, df = _chi_square(observed, expected, variance)
+    chisq, df = chi_square(observed, expected, variance)
     return LogRankResult(
         groups=[levels[i] for i in present],
         n=np.array([n[levels[i]] for i in present], dtype=np.int64),
