@@ -1,15 +1,21 @@
 -- The cohort and its outcomes, one row per person whose first sorafenib episode starts on or
 -- before the cutoff (@cutoff_date). Times are days from the index date.
+-- On treatment at the cutoff (censored, spec: "still on treatment at cutoff = censored"), unless
+-- death came on or before the episode end: the first episode ends after the cutoff (the ETL
+-- imputes the end of an ongoing exposure as the export's data date, rwe/etl/README.md), or its
+-- last exposure has no stop reason and ended less than @persistence_window_days before the
+-- cutoff (an interruption at the cutoff: a restart after the cutoff would continue the episode,
+-- so its end is not known yet).
 -- Exclusion (paper 004): total treatment (episodes, each capped at the cutoff) shorter than
--- @min_treatment_days days.
--- TTF: the first episode ends at its last exposure's end, or at death when earlier. An end after
--- the cutoff, or at the cutoff with no stop reason and no death, means on treatment at the
--- cutoff: censored at the cutoff. Otherwise an event; reason = death when death came on or
+-- @min_treatment_days days, unless still on treatment at the cutoff (not known to be short).
+-- TTF: the first episode ends at its last exposure's end, or at death when earlier; censored at
+-- the cutoff when on treatment. Otherwise an event; reason = death when death came on or
 -- before the episode end, else the recorded stop reason (progression, adverse-event, decision,
 -- death, other; unknown values -> other), else death when it came within the persistence
 -- window after the end, else other.
 -- PFS: first RECIST PD after the index (also after the treatment stopped) or death, whichever
--- first; censored at the last tumor assessment, or at the index without any assessment.
+-- first; censored at the last adequate tumor assessment (CR, PR, SD or PD; NE does not count,
+-- RECIST 1.1), or at the index without any.
 -- OS: death on or before the cutoff; censored at last contact = the latest
 -- observation_period_end_date capped at the cutoff (without an observation period: the
 -- latest of treatment end and last assessment). Deaths after the cutoff are not seen.
@@ -73,8 +79,9 @@ judged AS (
     SELECT
         b.*,
         (b.treatment_end > @cutoff_date
-         OR (b.treatment_end = @cutoff_date AND b.stop_reason IS NULL
-             AND (b.death_date IS NULL OR b.death_date > b.treatment_end)))
+         OR (b.stop_reason IS NULL
+             AND b.first_end_date + @persistence_window_days > @cutoff_date
+             AND (b.death_date IS NULL OR b.death_date > b.first_end_date)))
             AS on_treatment,
         LEAST(b.first_progression_date, b.death_date) AS pfs_event_date
     FROM base b
@@ -84,10 +91,10 @@ SELECT
     index_date,
     @cutoff_date,
     total_days,
-    total_days >= @min_treatment_days,
-    CASE WHEN total_days < @min_treatment_days
+    on_treatment OR total_days >= @min_treatment_days,
+    CASE WHEN NOT on_treatment AND total_days < @min_treatment_days
          THEN 'treated fewer than @min_treatment_days days' END,
-    LEAST(treatment_end, @cutoff_date),
+    CASE WHEN on_treatment THEN @cutoff_date ELSE LEAST(treatment_end, @cutoff_date) END,
     on_treatment,
     CASE WHEN on_treatment THEN NULL
          WHEN death_date <= first_end_date THEN 'death'
@@ -95,7 +102,8 @@ SELECT
          WHEN death_date <= first_end_date + @persistence_window_days THEN 'death'
          ELSE 'other'
     END,
-    LEAST(treatment_end, @cutoff_date) - index_date,
+    CASE WHEN on_treatment THEN @cutoff_date ELSE LEAST(treatment_end, @cutoff_date) END
+        - index_date,
     CASE WHEN on_treatment THEN 0 ELSE 1 END,
     COALESCE(pfs_event_date, GREATEST(last_assessment_date, index_date), index_date) - index_date,
     CASE WHEN pfs_event_date IS NOT NULL THEN 1 ELSE 0 END,

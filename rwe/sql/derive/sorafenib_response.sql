@@ -1,16 +1,22 @@
 -- RECIST 1.1 response per person with an index date (MEASUREMENT @recist_response_concepts,
 -- value_as_concept_id in concept set recist_value). Assessments count when dated after the
 -- index and on or before the cutoff.
--- Best overall response (BOR): best of CR > PR > SD > PD > NE among assessments up to the first
--- PD and up to the first episode's end + @persistence_window_days (no confirmation of CR/PR
--- is required). ORR: BOR CR or PR. DCR: BOR CR, PR or SD (paper 000). CBR: BOR CR or PR, or SD
--- lasting >= @cbr_min_sd_days (paper 004, "> 6 months"), where SD lasts from the index to the
--- first PD, or to the last SD assessment when no PD was seen (RECIST duration of SD).
+-- The episode window: (index, end of the first episode]; an episode still running at the cutoff
+-- (its end after the cutoff, or its last exposure without a stop reason ending less than
+-- @persistence_window_days before the cutoff: the same rule as on_treatment_at_cutoff in
+-- sorafenib_outcome, death aside) ends at the cutoff.
+-- Best overall response (BOR, "over the episode"): best of CR > PR > SD > PD > NE among the
+-- assessments in the episode window, up to and including the first PD (RECIST 1.1: later
+-- assessments do not count; no confirmation of CR/PR is required). ORR: BOR CR or PR. DCR: BOR
+-- CR, PR or SD (paper 000). CBR: BOR CR or PR, or SD lasting >= @cbr_min_sd_days (paper 004,
+-- "> 6 months"), where SD lasts from the index to the first PD, or to the last SD assessment
+-- of the BOR window when no PD was seen (RECIST duration of SD).
 -- first_progression_date (any PD after index, even after the treatment stopped) and
--- last_assessment_date feed PFS in sorafenib_outcome.
--- Tumor shrinkage (paper 000): baseline = the sum of target-lesion diameters nearest before
--- the index in [index - @tumor_baseline_window_days, index]; nadir = the smallest sum after
--- the index while on treatment (same window as BOR, without the PD limit);
+-- last_assessment_date (the last adequate assessment: CR, PR, SD or PD; NE does not count,
+-- RECIST 1.1) feed PFS in sorafenib_outcome; assessment_count counts all, NE included.
+-- Tumor shrinkage (paper 000, on treatment): baseline = the sum of target-lesion diameters
+-- nearest before the index in [index - @tumor_baseline_window_days, index]; nadir = the
+-- smallest sum in the episode window (no PD limit);
 -- max_tumor_shrinkage_pct = (baseline - nadir) / baseline * 100 (negative = growth only).
 DELETE FROM @study.sorafenib_response
 WHERE (@full_or person_id IN (SELECT person_id FROM derive_scope));
@@ -24,7 +30,12 @@ WITH cohort AS (
     SELECT
         e.person_id,
         e.episode_start_date AS index_date,
-        e.episode_end_date + @persistence_window_days AS treatment_window_end
+        CASE WHEN e.episode_end_date > @cutoff_date
+                  OR (e.stop_reason IS NULL
+                      AND e.episode_end_date + @persistence_window_days > @cutoff_date)
+             THEN @cutoff_date
+             ELSE e.episode_end_date
+        END AS treatment_window_end
     FROM @study.sorafenib_episode e
     WHERE e.episode_number = 1
       AND (@full_or e.person_id IN (SELECT person_id FROM derive_scope))
@@ -44,7 +55,7 @@ summary AS (
     SELECT
         person_id,
         count(*) AS assessment_count,
-        max(measurement_date) AS last_assessment_date,
+        max(measurement_date) FILTER (WHERE response <> 'NE') AS last_assessment_date,
         min(measurement_date) FILTER (WHERE response = 'PD') AS first_progression_date
     FROM assessment
     GROUP BY person_id
@@ -73,7 +84,7 @@ sld AS (
       ON m.person_id = c.person_id
      AND m.measurement_concept_id = ANY (@target_lesion_sum_concepts)
      AND m.measurement_date >= c.index_date - @tumor_baseline_window_days
-     AND m.measurement_date <= LEAST(c.treatment_window_end, @cutoff_date)
+     AND m.measurement_date <= c.treatment_window_end
      AND m.value_as_number IS NOT NULL
 ),
 tumor AS (
