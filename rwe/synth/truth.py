@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from rwe.synth.calibration import LMR_CUTOFF
@@ -46,23 +47,28 @@ DEFINITIONS = {
     "MedicationStatement start/end. An active MedicationStatement (no end) or an in-progress "
     "encounter adds only its start. Cancelled / entered-in-error / not-taken records never "
     "count.",
-    "baseline": "Per analyte, the valid value nearest to the index date within [index - 30 days, "
-    "index]: not cancelled, not entered-in-error, not dataAbsentReason; of duplicates (same id) "
-    "the newer meta.lastUpdated wins; percentages times the same-draw WBC / 100. Counts in "
-    "cells/uL.",
+    "baseline": "One complete blood count draw within [index - 30 days, index]: the nearest "
+    "draw with lymphocytes, neutrophils, monocytes and platelets all valid, else the nearest "
+    "draw with any of them (which gives what it has); valid = not cancelled, not "
+    "entered-in-error, not dataAbsentReason; of duplicates (same id) the newer meta.lastUpdated "
+    "wins; percentages times the same-draw WBC / 100. Counts in cells/uL, written unrounded.",
     "markers": "ALC = lymphocytes; NLR = neutrophils / lymphocytes; PLR = platelets / "
     "lymphocytes; LMR = lymphocytes / monocytes; high = value >= cutoff "
     "(ALC 1500, NLR 3, PLR 150, LMR 4).",
     "best_response": "Best of CR > PR > SD > PD > NE among RECIST assessments dated in "
-    "[index, episode end] (episode end = cutoff when ongoing); empty when none.",
-    "clinical_benefit": "1 when best response is CR or PR, or SD with pfs_days > 182.625 "
-    "(6 months).",
-    "max_sld_reduction_pct": "(baseline SLD - smallest on-episode SLD) / baseline SLD * 100; "
-    "baseline = the SLD measured before the index date; negative = growth only.",
+    "(index, episode end] (episode end = cutoff when ongoing), up to and including the first "
+    "PD (RECIST 1.1); empty when none.",
+    "clinical_benefit": "1 when best response is CR or PR, or SD lasting > 182.625 days (6 "
+    "months): from the index to the first PD <= cutoff, else to the last SD assessment counted "
+    "for best_response.",
+    "max_sld_reduction_pct": "(baseline SLD - smallest SLD in (index, episode end]) / baseline "
+    "SLD * 100, rounded to 0.1; baseline = the SLD nearest before the index in [index - 30 "
+    "days, index]; negative = growth only.",
     "anti_tg_positive": f"Anti-thyroglobulin antibody (LOINC 8098-6) >= {ANTI_TG_CUTOFF_IU_ML} "
     "IU/mL at the baseline visit.",
-    "age_at_index": "Whole years from the true birth date (birth_date) to the index date; the "
-    "export may show a partial birthDate (birth_date_written).",
+    "age_at_index": "Whole years from the written birth date (birth_date_written; a partial "
+    "birthDate takes the first day of its year or month, as the ETL imputes it, §f2o-071) to "
+    "the index date; birth_date is the true one.",
     "adverse_events": "term:max CTCAE grade of AE Conditions with onset <= cutoff, '|'-separated.",
 }
 
@@ -80,7 +86,7 @@ def patient_row(renderer: Renderer, tl: Timeline, cutoff: int, pm: PatientMess) 
         "sex": "female" if tl.female else "male",
         "birth_date": iso_date(tl.birth),
         "birth_date_written": iso_date(tl.birth)[:precision],
-        "age_at_index": _age(tl.birth, tl.index),
+        "age_at_index": _age(_written_birth(tl.birth, precision), tl.index),
         "race": tl.race,
         "index_date": iso_date(tl.index),
         "ecog_baseline": tl.ecog,
@@ -105,9 +111,18 @@ def patient_row(renderer: Renderer, tl: Timeline, cutoff: int, pm: PatientMess) 
     return row
 
 
-def _age(birth: int, index: int) -> int:
-    from datetime import date
+def _written_birth(birth: int, precision: int) -> int:
+    """The birth date as the ETL reads the written birthDate: `1954` → 1954-01-01, `1954-03` →
+    1954-03-01 (first-day imputation, §f2o-071); `precision` is the written length."""
+    b = date.fromordinal(birth)
+    if precision <= 4:
+        b = b.replace(month=1, day=1)
+    elif precision <= 7:
+        b = b.replace(day=1)
+    return b.toordinal()
 
+
+def _age(birth: int, index: int) -> int:
     b, i = date.fromordinal(birth), date.fromordinal(index)
     return i.year - b.year - ((i.month, i.day) < (b.month, b.day))
 
@@ -117,14 +132,21 @@ def _baseline(renderer: Renderer, tl: Timeline, pm: PatientMess) -> dict[str, An
              "baseline_platelets")  # fmt: skip
     values: list[float | None] = [None] * 5
     draws = [v for v in tl.visits if v.cbc is not None and 0 <= tl.index - v.day <= 30]
+    chosen: list[list[float | None]] = []
     for v in sorted(draws, key=lambda v: -v.day):
         assert v.cbc is not None
         forms = renderer.lab_forms(pm.visit(v.key))
+        got: list[float | None] = [None] * 5
         for i, (form, _) in enumerate(forms):
-            if values[i] is not None or form == -2:
+            if form == -2:
                 continue
             count = v.cbc[i]
-            values[i] = round(count * 100 / v.cbc[0], 1) * v.cbc[0] / 100 if form == -1 else count
+            got[i] = round(count * 100 / v.cbc[0], 1) * v.cbc[0] / 100 if form == -1 else count
+        if any(x is not None for x in got[1:]):
+            chosen.append(got)
+    complete = [g for g in chosen if all(x is not None for x in g[1:])]
+    if complete or chosen:
+        values = (complete or chosen)[0]  # nearest complete draw, else nearest partial one
     out: dict[str, Any] = {n: _num(x) for n, x in zip(names, values, strict=True)}
     _, lym, neu, mono, plt = values
     ratios = {
@@ -141,7 +163,7 @@ def _baseline(renderer: Renderer, tl: Timeline, pm: PatientMess) -> dict[str, An
 
 
 def _num(x: float | None) -> float | str:
-    return "" if x is None else round(x, 6)
+    return "" if x is None else x
 
 
 def _outcomes(tl: Timeline, cutoff: int) -> dict[str, Any]:
@@ -172,12 +194,20 @@ def _outcomes(tl: Timeline, cutoff: int) -> dict[str, Any]:
         out["os_days"], out["os_event"] = tl.death - tl.index, 1
     else:
         out["os_days"], out["os_event"] = contact - tl.index, 0
-    on_episode = [v for v in assessed if tl.index <= v.day <= episode_end]
-    best = max((v.response for v in on_episode if v.response), key=_RANK.__getitem__, default="")
+    on_episode = [v for v in tl.visits if tl.index < v.day <= min(episode_end, cutoff)]
+    window = [v for v in on_episode if v.response is not None]
+    first_pd = next((i for i, v in enumerate(window) if v.response == "PD"), None)
+    if first_pd is not None:
+        window = window[: first_pd + 1]
+    best = max((v.response for v in window if v.response), key=_RANK.__getitem__, default="")
     out["best_response"] = best
-    benefit = best in ("CR", "PR") or (best == "SD" and out["pfs_days"] > SIX_MONTHS_DAYS)
-    out["clinical_benefit"] = int(benefit)
-    base_sld = next((v.sld for v in tl.visits if v.sld is not None and v.day <= tl.index), None)
+    last_sd = max((v.day for v in window if v.response == "SD"), default=tl.index)
+    sd_days = (progression if progression else last_sd) - tl.index
+    out["clinical_benefit"] = int(
+        best in ("CR", "PR") or (best == "SD" and sd_days > SIX_MONTHS_DAYS)
+    )
+    before = [v for v in tl.visits if v.sld is not None and 0 <= tl.index - v.day <= 30]
+    base_sld = before[-1].sld if before else None
     slds = [v.sld for v in on_episode if v.sld is not None]
     if base_sld and slds:
         out["max_sld_reduction_pct"] = round((base_sld - min(slds)) / base_sld * 100, 1)
