@@ -1,5 +1,8 @@
 -- OBSERVATION_PERIOD: one period per person, from their first to their last event date,
 -- type 32882 "Standard algorithm from EHR"; rebuilt for the persons this run touched.
+-- Only recorded dates count: a drug exposure adds its start and its recorded end
+-- (verbatim_end_date), never an end the ETL imputed (days supply, the 30-day default, or the
+-- data date of an exposure still ongoing), so an active statement adds only its start.
 CREATE TEMP TABLE affected_person ON COMMIT DROP AS
 SELECT person_id FROM winner WHERE outcome = 'apply' AND person_id IS NOT NULL
 UNION SELECT old_person_id FROM winner WHERE outcome = 'apply' AND old_person_id IS NOT NULL
@@ -26,7 +29,8 @@ SELECT e.person_id, e.person_id, min(e.first_date), max(e.last_date), 32882
       FROM @cdm.condition_occurrence WHERE person_id IN (SELECT person_id FROM affected_person)
      GROUP BY person_id
     UNION ALL
-    SELECT person_id, min(drug_exposure_start_date), max(drug_exposure_end_date)
+    SELECT person_id, min(drug_exposure_start_date),
+           max(greatest(drug_exposure_start_date, verbatim_end_date))
       FROM @cdm.drug_exposure WHERE person_id IN (SELECT person_id FROM affected_person)
      GROUP BY person_id
     UNION ALL
