@@ -46,11 +46,17 @@ class Output:
 _worker: dict[str, Any] = {}
 
 
-def _init(url: str, cdm_schema: str, rwe_schema: str, salt: bytes) -> None:
+def _init(
+    url: str, cdm_schema: str, rwe_schema: str, salt: bytes, data_date: str | None = None
+) -> None:
     db = Database(url=url, cdm_schema=cdm_schema, rwe_schema=rwe_schema)
     conn = db.connect(autocommit=True)
     mappings = load_mappings()
-    ctx = Context(vocabulary=database_vocabulary(db, conn, mappings), mappings=mappings)
+    ctx = Context(
+        vocabulary=database_vocabulary(db, conn, mappings),
+        mappings=mappings,
+        data_date=data_date,
+    )
     _worker.update(conn=conn, ctx=ctx, salt=salt)
 
 
@@ -88,7 +94,7 @@ class WorkerPool:
             workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init,
-            initargs=(db.url, db.cdm_schema, db.rwe_schema, pipeline.salt),
+            initargs=(db.url, db.cdm_schema, db.rwe_schema, pipeline.salt, pipeline.ctx.data_date),
         )
         self.pending: deque[Future[Output]] = deque()
         self.limit = workers * IN_FLIGHT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -19,6 +20,7 @@ from rwe.db.connection import Database
 from rwe.db.migrate import require_schema, schema_params
 from rwe.errors import BadInputError, LockedError
 from rwe.etl import load
+from rwe.etl.dates import parse_when
 from rwe.etl.extract.batch import Source
 from rwe.etl.mappings import load_mappings
 from rwe.etl.parallel import WorkerPool
@@ -170,7 +172,7 @@ def _run(
     params = {**schema_params(db), "run_id": str(run_id)}
     skip = _skip_set(main, db) if options.skip_unchanged else SkipSet.empty()
     stager = load.Stager(main, params)
-    ctx = Context(vocabulary=vocab, mappings=mappings)
+    ctx = Context(vocabulary=vocab, mappings=mappings, data_date=data_date(sources))
     pipeline = Pipeline(ctx, stager, skip, salt)
     pool = None
     if options.workers > 1 and _local_bytes(sources) >= options.parallel_min_bytes:
@@ -220,6 +222,25 @@ def _run(
     main.commit()
     log.info("run %d committed", run_id)
     return report
+
+
+def data_date(sources: list[Source]) -> str:
+    """The date the input is current to: the latest `transactionTime` (UTC date) of the bulk
+    export manifests read, else the run's UTC date. It is the imputed end of an exposure still
+    ongoing (rwe/etl/README.md "Dates")."""
+    dates = []
+    for folder in {Path(s.name).parent for s in sources}:
+        manifest = folder / "manifest.json"
+        if not manifest.is_file():
+            continue
+        try:
+            stamp = json.loads(manifest.read_text()).get("transactionTime")
+            dates.append(parse_when(stamp, "manifest transactionTime").utc_date())
+        except (OSError, ValueError, AttributeError):
+            continue  # not a manifest we can read: the run's date applies
+    if dates:
+        return max(dates).isoformat()
+    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def _local_bytes(sources: list[Source]) -> int:

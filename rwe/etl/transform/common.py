@@ -35,6 +35,9 @@ class Context:
     refs: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     imputed_dates: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
+    # The date the input's data are current to (a bulk export's manifest transactionTime, else
+    # the run's UTC date): the imputed end of an exposure still ongoing. None: end = start.
+    data_date: str | None = None
 
 
 @dataclass(slots=True)

@@ -73,6 +73,12 @@ def transform_condition(resource: dict[str, Any], ctx: Context) -> Result:
         if table == "condition_occurrence":
             obs[R.EVENT_ROW] = 0
             obs[R.EVENT_FIELD_CONCEPT_ID] = CONDITION_OCCURRENCE_ID_FIELD
+        elif table == "observation":
+            # An Observation-domain condition (e.g. weight loss) is row 0 of OBSERVATION: link
+            # the grade to its observation_id. The field concept of observation.observation_id
+            # is not verified (../vocab/OMOP_FACTS.md), so 0 "no matching concept".
+            obs[R.EVENT_ROW] = 0
+            obs[R.EVENT_FIELD_CONCEPT_ID] = 0
         result.rows.append(obs)
     return result
 

@@ -125,6 +125,16 @@ def plus_days(start: When, days: int) -> When:
     return When(date.isoformat(), None, True, 3)
 
 
+def ongoing_end(start: When, element: str, ctx: Context) -> When | None:
+    """The end of an exposure still ongoing (status active, no end): the input's data date
+    (`ctx.data_date`), an imputed date counted under `element` (§f2o-070/071); None (the
+    caller ends it on its start) without a data date or when the start is later."""
+    if ctx.data_date is None or dt.date.fromisoformat(ctx.data_date) < start.utc_date():
+        return None
+    ctx.imputed_dates[element] += 1
+    return When(ctx.data_date, None, True, 3)
+
+
 def stop_reason(resource: dict[str, Any]) -> str | None:
     """`statusReason` of a stopped medication → stop_reason (its code, else its text)."""
     reasons = resource.get("statusReason")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rwe.etl import rows as R
 from rwe.etl.dates import later_or_equal
 from rwe.etl.transform.common import Context, RejectError, Result, excluded, reference, when
 from rwe.etl.transform.drug import dose, exposure
@@ -40,6 +41,8 @@ def transform_medication_administration(resource: dict[str, Any], ctx: Context) 
         ctx.mappings.type_for("MedicationAdministration"),
         person,
     )
+    if end is not None:
+        result.rows[0][R.VERBATIM_END_DATE] = end.utc_date().isoformat()
     if resource.get("dosage") is not None:
         dose(resource["dosage"], "MedicationAdministration.dosage", ctx, result.rows[0])
     return result

@@ -34,7 +34,8 @@ def transform_medication_request(resource: dict[str, Any], ctx: Context) -> Resu
     dispense = resource.get("dispenseRequest")
     dispense = dispense if isinstance(dispense, dict) else {}
     days_supply = _days(dispense.get("expectedSupplyDuration"))
-    if bounds.get("end"):
+    recorded = bool(bounds.get("end"))
+    if recorded:
         end = when(bounds["end"], "dosageInstruction.timing.repeat.boundsPeriod.end", ctx)
     elif days_supply:
         end = plus_days(start, days_supply - 1)
@@ -50,6 +51,8 @@ def transform_medication_request(resource: dict[str, Any], ctx: Context) -> Resu
     if isinstance(supplied, dict) and isinstance(supplied.get("value"), int | float):
         row[R.QUANTITY] = float(supplied["value"])
     row[R.DAYS_SUPPLY] = days_supply
+    if recorded:
+        row[R.VERBATIM_END_DATE] = end.utc_date().isoformat()
     repeats = dispense.get("numberOfRepeatsAllowed")
     row[R.REFILLS] = repeats if isinstance(repeats, int) and not isinstance(repeats, bool) else None
     if status == "stopped":

@@ -8,7 +8,7 @@ from typing import Any
 from rwe.etl import rows as R
 from rwe.etl.dates import later_or_equal
 from rwe.etl.transform.common import Context, RejectError, Result, excluded, reference, when
-from rwe.etl.transform.drug import dose, exposure, stop_reason
+from rwe.etl.transform.drug import dose, exposure, ongoing_end, stop_reason
 
 
 def transform_medication_statement(resource: dict[str, Any], ctx: Context) -> Result:
@@ -38,10 +38,13 @@ def transform_medication_statement(resource: dict[str, Any], ctx: Context) -> Re
     )
     category = "patient-reported" if source else "*"
     type_concept = ctx.mappings.type_for("MedicationStatement", category)
+    recorded_end = end
+    if end is None and status == "active":
+        end = ongoing_end(start, "MedicationStatement.effectivePeriod.end (ongoing)", ctx)
     result = exposure(resource, ctx, start, end or start, type_concept, person)
     row = result.rows[0]
-    if end is not None:
-        row[R.VERBATIM_END_DATE] = end.utc_date().isoformat()
+    if recorded_end is not None:
+        row[R.VERBATIM_END_DATE] = recorded_end.utc_date().isoformat()
     dosages = resource.get("dosage")
     if isinstance(dosages, list) and dosages:
         dose(dosages[0], "MedicationStatement.dosage[0]", ctx, row)
