@@ -39,19 +39,21 @@ class When(NamedTuple):
 
 def parse_when(value: object, element: str) -> When:
     """Parse a FHIR date or dateTime; partial dates are imputed to the first day (§f2o-071)
-    and datetimes converted to UTC (§f2o-072), keeping sub-day precision (§f2o-073)."""
+    and datetimes converted to UTC (§f2o-072), keeping sub-day precision (§f2o-073).
+    A `DateError` names the element and what is wrong, never the value (a malformed birth
+    date may still be a real one: reject reasons are shown to operators)."""
     if not isinstance(value, str):
         raise DateError(f"{element} is not a string")
     if len(value) > 10:
         return _parse_datetime(value, element)
     match = _DATE.match(value)
     if not match:
-        raise DateError(f"{element} {value!r} is not a FHIR date")
+        raise DateError(f"{element} is not a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)")
     year, month, day = match.groups()
     try:
         parsed = dt.date(int(year), int(month or 1), int(day or 1))
     except ValueError as exc:
-        raise DateError(f"{element} {value!r} is not a calendar date ({exc})") from exc
+        raise DateError(f"{element} is not a calendar date (month or day out of range)") from exc
     precision = 3 if day else (2 if month else 1)
     return When(parsed.isoformat(), None, precision < 3, precision)
 
@@ -59,13 +61,13 @@ def parse_when(value: object, element: str) -> When:
 def _parse_datetime(value: str, element: str) -> When:
     match = _DATETIME.match(value)
     if not match:
-        raise DateError(f"{element} {value!r} is not a FHIR dateTime")
+        raise DateError(f"{element} is not a FHIR dateTime")
     if match.group(1) is None:
-        raise DateError(f"{element} {value!r} has a time but no time zone")
+        raise DateError(f"{element} has a time but no time zone")
     try:
         parsed = dt.datetime.fromisoformat(value)  # validates the calendar (PostgreSQL must
     except ValueError as exc:  # never see an impossible date: it would fail the whole COPY)
-        raise DateError(f"{element} {value!r} is not a valid dateTime ({exc})") from exc
+        raise DateError(f"{element} is not a valid dateTime (impossible date or time)") from exc
     return When(None, value, False, 4, parsed)
 
 

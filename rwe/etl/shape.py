@@ -77,7 +77,7 @@ def structure_problem(resource: dict[str, Any]) -> str | None:
     kind = resource["resourceType"]
     ident = resource.get("id")
     if ident is not None and (ident.__class__ is not str or not _ID.match(ident)):
-        return f"{kind}.id {ident!r} is not a valid FHIR id"
+        return f"{kind}.id is not a valid FHIR id"
     signature = (kind, tuple(resource), tuple(map(type, resource.values())))
     try:
         problem = _VERDICTS[signature]
@@ -139,7 +139,19 @@ def explain(resource: dict[str, Any], limit: int = 3) -> str | None:
             parts = []
             for err in errors()[:limit]:
                 where = ".".join(str(p) for p in err.get("loc", ()))
-                parts.append(f"{where}: {err.get('msg')}")
+                parts.append(f"{where}: {_without_input(str(err.get('msg')), err.get('input'))}")
             return "; ".join(parts)
-        return str(exc).splitlines()[0][:300]
+        return _without_input(str(exc).splitlines()[0])[:300]
     return None
+
+
+_INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|\]|$)")
+
+
+def _without_input(message: str, value: Any = None) -> str:
+    """A validation message without the input it echoes (pydantic's `input_value=...`, or the
+    value itself quoted in a validator's text): reject reasons never carry resource values."""
+    message = _INPUT_VALUE.sub("input_value=…", message)
+    if isinstance(value, str | int | float) and not isinstance(value, bool) and len(str(value)) > 2:
+        message = message.replace(str(value), "…")
+    return message

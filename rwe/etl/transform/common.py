@@ -85,7 +85,7 @@ def reference(
         kind, ident = resolved
     elif ref.startswith("urn:"):
         raise RejectError(
-            "reference", f"{resource.get('resourceType')}.{element} {ref} is not in the Bundle"
+            "reference", f"{resource.get('resourceType')}.{element} is not in the Bundle"
         )
     else:
         parts = ref.split("/")
@@ -95,7 +95,7 @@ def reference(
             if required:
                 raise RejectError(
                     "reference",
-                    f"{resource.get('resourceType')}.{element} {ref!r} is not Type/id",
+                    f"{resource.get('resourceType')}.{element} is not Type/id",
                 )
             return None
         kind, ident = parts[-2], parts[-1]

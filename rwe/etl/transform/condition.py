@@ -112,6 +112,6 @@ def _ctcae_grade(resource: dict[str, Any]) -> int | None:
         if isinstance(ext, dict) and ext.get("url") == CTCAE_GRADE_URL:
             grade = ext.get("valueInteger")
             if isinstance(grade, bool) or not isinstance(grade, int) or not 1 <= grade <= 5:
-                raise RejectError("structure", f"CTCAE grade extension value {grade!r} is not 1..5")
+                raise RejectError("structure", "CTCAE grade extension value is not 1..5")
             return grade
     return None

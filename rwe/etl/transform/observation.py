@@ -152,7 +152,7 @@ def _quantity(quantity: Any, name: str, row: list[Any], ctx: Context) -> None:
     if isinstance(code, str) and code:
         if quantity.get("system") == UCUM_SYSTEM:
             if not is_ucum(code):
-                raise RejectError("unit", f"{name}.code {code!r} is not a UCUM unit")
+                raise RejectError("unit", f"{name}.code is not a UCUM unit")
             row[R.UNIT_CONCEPT_ID] = ctx.vocabulary.unit(code)
         else:
             row[R.UNIT_CONCEPT_ID] = 0
