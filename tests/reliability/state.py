@@ -1,0 +1,160 @@
+"""What the reliability tests compare: checksums of the loaded state, reader totals, clones."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from rwe.db.connection import Database
+from tests.conftest import _create_database, _drop_database
+
+HOOK = Path(__file__).with_name("hook")  # sitecustomize.py: the test-only step hook
+CDM_TABLES = (
+    "person",
+    "death",
+    "observation_period",
+    "visit_occurrence",
+    "condition_occurrence",
+    "drug_exposure",
+    "procedure_occurrence",
+    "measurement",
+    "observation",
+)
+# rwe's own state a load writes; run ids differ between a killed-then-rerun history and an
+# uninterrupted one (the killed run is recorded), so they are left out.
+RWE_TABLES = {
+    "fhir_resource": "resource_key, resource_type, fhir_id, state, last_updated, content_hash,"
+    " person_id",
+    "medication": "*",
+    "reject": "source_file, line, resource_type, resource_id, reason, detail",
+}
+
+
+def checksums(db: Database) -> dict[str, str]:
+    """md5 of every ETL-written table's rows (sorted), ids included."""
+    queries = {f"cdm.{t}": f"SELECT * FROM cdm.{t}" for t in CDM_TABLES}
+    queries |= {f"rwe.{t}": f"SELECT {cols} FROM rwe.{t}" for t, cols in RWE_TABLES.items()}
+    out = {}
+    with db.connect() as conn:
+        for name, query in queries.items():
+            row = conn.execute(
+                f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+                f" FROM ({query}) t"
+            ).fetchone()
+            assert row is not None
+            out[name] = f"{row[0]}:{row[1]}"
+    return out
+
+
+TOTALS_SQL = (
+    "SELECT "
+    + ", ".join(f"(SELECT count(*) FROM cdm.{t})" for t in CDM_TABLES)
+    + ", (SELECT count(*) FROM rwe.fhir_resource WHERE state = 'loaded')"
+)
+
+
+def totals(db: Database) -> tuple[int, ...]:
+    """Row counts of the CDM tables and loaded resources, read in one snapshot."""
+    with db.connect(autocommit=True) as conn:
+        row = conn.execute(TOTALS_SQL).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+class Reader:
+    """A reader polling `totals` in one statement (one snapshot) while a load runs."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.seen: set[tuple[int, ...]] = set()
+        self.polls = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        with psycopg.connect(self.db.url, autocommit=True) as conn:
+            while not self._stop.is_set():
+                row = conn.execute(TOTALS_SQL).fetchone()
+                assert row is not None
+                self.seen.add(tuple(row))
+                self.polls += 1
+                self._stop.wait(0.02)
+
+    def __enter__(self) -> Reader:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+@contextmanager
+def clone(admin_url: str, template: Database) -> Iterator[Database]:
+    """A copy of `template`'s database (no connection may be open on it)."""
+    name = f"rwe_rel_{uuid.uuid4().hex[:12]}"
+    template_name = psycopg.conninfo.conninfo_to_dict(template.url)["dbname"]
+    url = _create_database(admin_url, name, template=str(template_name))
+    try:
+        yield Database(url=url)
+    finally:
+        _drop_database(admin_url, name)
+
+
+def rwe_etl(
+    db: Database, *args: str, step_env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`python -m rwe etl ARGS` against `db` (no derive/gates: the load alone), optionally
+    with the step hook (see hook/sitecustomize.py)."""
+    env = {**os.environ, "RWE_DATABASE_URL": db.url, **(step_env or {})}
+    if step_env:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HOOK), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "rwe", "etl", *args, "--no-derive", "--no-gates"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def forked_etl(db: Database, *args: str, at: int) -> int:
+    """`rwe etl ARGS` (no derive/gates) in a child forked from this process, which imported the
+    CLI once, with the step hook killing it before step `at`: the same code as
+    `python -m rwe etl` without paying its 3-4 s of imports per kill. Returns the exit code, or
+    minus the signal that ended the child."""
+    import rwe.cli
+    from tests.reliability.hook import steps
+
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            os.environ["RWE_DATABASE_URL"] = db.url
+            steps.install(at)
+            sys.argv = ["rwe", "etl", *args, "--no-derive", "--no-gates"]
+            rwe.cli.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def rows(db: Database, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    with db.connect() as conn:
+        return conn.execute(query, params).fetchall()
