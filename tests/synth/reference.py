@@ -110,12 +110,16 @@ def _baseline(observations: list[dict[str, Any]], index: date) -> dict[str, Any]
             values[COUNT[code]].append((when, cells))
             if code == "6690-2":
                 wbc_at[when] = cells
-    chosen: dict[str, float] = {}
+    # one draw (same datetime): the nearest complete one (lym, neu, mon, plt), else the nearest
+    draws: dict[datetime, dict[str, float]] = defaultdict(dict)
     for analyte, candidates in values.items():
-        when, value = max(candidates, key=lambda c: c[0])
-        if isinstance(value, str):  # a percentage: times the same-draw WBC
-            value = float(value[1:]) * wbc_at[when] / 100
-        chosen[analyte] = value
+        for when, value in candidates:
+            if isinstance(value, str):  # a percentage: times the same-draw WBC
+                value = float(value[1:]) * wbc_at[when] / 100
+            draws[when][analyte] = value
+    usable = [w for w in sorted(draws, reverse=True) if set(draws[w]) - {"wbc"}]
+    complete = [w for w in usable if {"lym", "neu", "mon", "plt"} <= set(draws[w])]
+    chosen = draws[(complete or usable)[0]] if usable else {}
     lym, neu, mon, plt = (chosen.get(k) for k in ("lym", "neu", "mon", "plt"))
     return {
         "baseline_alc": lym,
