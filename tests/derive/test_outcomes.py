@@ -141,3 +141,34 @@ def test_default_cutoff_is_the_latest_observation_period_end(cdm: Cdm, database:
     summary = derive_all(database)
     assert summary.cutoff_date == d("2022-02-28")
     assert outcome(cdm, 9)["cutoff_date"] == d("2022-02-28")
+
+
+def test_an_interruption_at_the_cutoff_is_still_on_treatment(cdm: Cdm, database: Database) -> None:
+    # spec: still on treatment at the cutoff = censored. The last exposure ended 10 days before
+    # the cutoff without a stop reason: a restart after the cutoff would continue the episode.
+    cdm.person(20)
+    cdm.observation_period(20, "2019-01-01", "2021-05-20")
+    cdm.exposure(20, "2021-05-01", "2021-05-21")  # also fewer than 30 days: not excluded
+    cdm.person(21)
+    cdm.observation_period(21, "2019-01-01", "2021-05-20")
+    cdm.exposure(21, "2020-01-01", "2021-04-30")  # 31 days before the cutoff: ended, "other"
+    derive_all(database, params())
+    row = outcome(cdm, 20)
+    assert (row["on_treatment_at_cutoff"], row["ttf_days"], row["ttf_event"]) == (True, 30, 0)
+    assert (row["discontinuation_reason"], row["included"]) == (None, True)
+    assert row["treatment_end_date"] == CUTOFF
+    row = outcome(cdm, 21)
+    assert (row["on_treatment_at_cutoff"], row["ttf_event"]) == (False, 1)
+    assert row["discontinuation_reason"] == "other"
+
+
+def test_pfs_is_censored_at_the_last_adequate_assessment(cdm: Cdm, database: Database) -> None:
+    # RECIST 1.1: an NE assessment is not adequate; censor at the last CR/PR/SD/PD one.
+    cdm.person(22)
+    cdm.observation_period(22, "2019-01-01", "2021-05-31")
+    cdm.exposure(22, "2020-01-01", "2021-06-30")
+    cdm.measurement(22, RECIST, "2020-03-01", value_concept=SD)
+    cdm.measurement(22, RECIST, "2020-06-01", value_concept=2000000024)  # NE
+    derive_all(database, params())
+    row = outcome(cdm, 22)
+    assert (row["pfs_days"], row["pfs_event"]) == ((d("2020-03-01") - d("2020-01-01")).days, 0)
