@@ -374,3 +374,37 @@ def test_encounter_class_and_period_order(ctx: Context) -> None:
 def test_subject_must_be_a_patient(ctx: Context) -> None:
     with pytest.raises(RejectError, match="points to a Group"):
         transform_observation(lab(subject={"reference": "Group/g1"}), ctx)
+
+
+@pytest.mark.parametrize(
+    ("status", "data_date", "end", "imputed"),
+    [
+        ("active", "2021-06-01", "2021-06-01", 1),  # ongoing: ends on the data date (imputed)
+        ("active", None, "2021-01-01", 0),  # no data date known: ends on its start
+        ("active", "2020-12-01", "2021-01-01", 0),  # data date before the start: its start
+        ("completed", "2021-06-01", "2021-01-01", 0),  # not ongoing: ends on its start
+    ],
+)
+def test_an_ongoing_statement_ends_on_the_data_date(
+    ctx: Context, status: str, data_date: str | None, end: str, imputed: int
+) -> None:
+    """§f2o-070/071: the end of an exposure still running is imputed and counted; the recorded
+    end (verbatim_end_date) stays empty."""
+    ctx.data_date = data_date
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms-ongoing",
+        "status": status,
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "495881"}]
+        },
+        "subject": SUBJECT,
+        "effectivePeriod": {"start": "2021-01-01"},
+    }
+    row = only_row(transform_medication_statement(statement, ctx))
+    assert (row[R.START_DATE], row[R.END_DATE], row[R.VERBATIM_END_DATE]) == (
+        "2021-01-01",
+        end,
+        None,
+    )
+    assert sum(ctx.imputed_dates.values()) == imputed
