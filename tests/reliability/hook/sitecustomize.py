@@ -3,7 +3,7 @@ installs the step hook of steps.py when RWE_TEST_STEP_AT or RWE_TEST_STEP_TRACE 
 
 import os
 
-if os.environ.get("RWE_TEST_STEP_AT") or os.environ.get("RWE_TEST_STEP_TRACE"):
+if any(os.environ.get(f"RWE_TEST_STEP_{v}") for v in ("AT", "AT_LABEL", "TRACE")):
     import steps
 
     steps.install_from_environment()

@@ -19,11 +19,17 @@ import psycopg
 
 
 def install(
-    at: int = 0, action: str = "kill", trace: str | None = None, pause: str | None = None
+    at: int = 0,
+    action: str = "kill",
+    trace: str | None = None,
+    pause: str | None = None,
+    at_label: str | None = None,
 ) -> None:
-    """Patch psycopg in this process (see the module docstring)."""
+    """Patch psycopg in this process (see the module docstring); `at_label`: act at the first
+    step whose label starts with it instead of at a number."""
     lock = threading.Lock()
     count = [0]
+    target = [at]  # with at_label: set to the first matching step
     pause_file = Path(pause) if pause else None
 
     def step(label: str) -> None:
@@ -33,7 +39,10 @@ def install(
             if trace:
                 with open(trace, "a", encoding="utf-8") as f:
                     f.write(f"{n}\t{label}\n")
-        if n != at:
+            if at_label is not None and target[0] <= 0 and label.startswith(at_label):
+                target[0] = n
+            hit = n == target[0]
+        if not hit:
             return
         if action == "pause" and pause_file is not None:
             pause_file.touch()
@@ -78,11 +87,13 @@ def install(
 def install_from_environment() -> None:
     """RWE_TEST_STEP_AT / _ACTION / _TRACE / _PAUSE, as `python -m rwe` sees them."""
     at = os.environ.get("RWE_TEST_STEP_AT")
+    at_label = os.environ.get("RWE_TEST_STEP_AT_LABEL")
     trace = os.environ.get("RWE_TEST_STEP_TRACE")
-    if at or trace:
+    if at or at_label or trace:
         install(
             int(at or 0),
             os.environ.get("RWE_TEST_STEP_ACTION", "kill"),
             trace,
             os.environ.get("RWE_TEST_STEP_PAUSE"),
+            at_label,
         )
