@@ -99,7 +99,7 @@ EXPECTED_INVALID = {
     "fhir_test_cases_r4/bad-json-close-1.json": "invalid JSON: ",
     "fhir_test_cases_r4/json-no-quotes-1.json": "invalid JSON: ",
     "fhir_test_cases_r4/synthea.json": "structure: Encounter.reasonCode must be an array",
-    "fhir_test_cases_r4/patient-id-bad-1.json": "structure: Patient.id 'bad-id_1' is not a valid",
+    "fhir_test_cases_r4/patient-id-bad-1.json": "structure: Patient.id is not a valid FHIR id",
     "fhir_test_cases_r4/hakan-se.json": "structure: MedicationRequest.medication[x] is missing",
     "fhir_test_cases_r4/Observation-ex-pain.json": "structure: Observation.code is missing",
     "fhir_test_cases_r4/json-comments.json": "structure: Patient.fhir_comments is not an element",
