@@ -54,6 +54,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 DELIMITER = "\x1f"
 QUOTE = "\x1e"
 FLUSH_BYTES = 8 << 20
+WORK_MEM = "64MB"  # per sort/hash node of the merge, in the PostgreSQL backend
 
 # Merge steps, in order (rwe/sql/etl/<name>.sql).
 MERGE_STEPS = (
@@ -115,6 +116,13 @@ class RowBuffer:
 
     def add(self, table: str, values: Sequence[Any]) -> None:
         line = encode_row(values)
+        self._buffers[table].append(line)
+        self._size += len(line) + 1
+        if self._size >= self._limit:
+            self.flush()
+
+    def add_line(self, table: str, line: str) -> None:
+        """A row already encoded as COPY text (see encode_row)."""
         self._buffers[table].append(line)
         self._size += len(line) + 1
         if self._size >= self._limit:
@@ -208,7 +216,11 @@ class Stager(RowBuffer):
 def resolve(conn: psycopg.Connection, params: dict[str, str]) -> None:
     """Decide every staged resource's outcome and reject dangling references (no CDM writes)."""
     started = time.perf_counter()
+    # Sorts and hashes of a run's staging tables fit in memory (the default 4 MB spills the
+    # candidate window sort to disk); statistics make the merges hash-join stg_event.
+    conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
     conn.execute("ANALYZE stg_resource")
+    conn.execute("ANALYZE stg_event")
     log.debug("resolve: analyze %.2f s", time.perf_counter() - started)
     for step in ("candidate", "loaded_after", "winner"):
         started = time.perf_counter()

@@ -1,0 +1,206 @@
+"""A fast path for the common lab Observation (≥ 80% of a bulk export): msgspec decodes the
+line straight into typed structs of the one shape it accepts, which also proves the structure
+check passes, and the row is built without the generic dict walk.
+
+Exactly the generic result or nothing: anything outside the narrow shape (another element,
+another type, components, ranges, comparators, several codings, a reference that is not
+`Type/id`, an excluded status, a date or unit the generic path would reject, JSON escapes)
+returns None *before any side effect*, and the caller takes the generic path
+(orjson → structure check → `transform_observation`), which decides and explains.
+`tests/etl/test_perf_fast.py` checks both paths give the same rows, counts and report.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from rwe.etl import rows as R
+from rwe.etl.dates import DateError, When, parse_when
+from rwe.etl.load import DELIMITER
+from rwe.etl.transform.common import SOURCE_VALUE_MAX, Context, target_table
+from rwe.etl.units import is_ucum
+from rwe.etl.vocabulary import UCUM_SYSTEM
+
+_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id syntax (as rwe.etl.shape checks it)
+_DATES_MAX = 50_000
+_EMPTY_TAIL = DELIMITER * (R.N_EVENT - 1 - R.UNIT_SOURCE_VALUE)  # range_low .. the last column
+
+
+class _Coding(msgspec.Struct, forbid_unknown_fields=True):
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
+    version: str | None = None
+
+
+class _Concept(msgspec.Struct, forbid_unknown_fields=True):
+    coding: list[_Coding] = []
+    text: str | None = None
+
+
+class _Reference(msgspec.Struct, forbid_unknown_fields=True):
+    reference: str
+    display: str | None = None
+
+
+class _Meta(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    last_updated: str | None = None
+    version_id: str | None = None
+
+
+class _Quantity(msgspec.Struct, forbid_unknown_fields=True):
+    value: int | float
+    code: str
+    system: str
+    unit: str | None = None
+
+
+class Observation(
+    msgspec.Struct,
+    forbid_unknown_fields=True,
+    rename="camel",
+    tag_field="resourceType",
+    tag="Observation",
+):
+    """The accepted shape: every element typed; an unknown element fails the decode."""
+
+    id: str
+    status: str
+    code: _Concept
+    subject: _Reference
+    effective_date_time: str
+    value_quantity: _Quantity
+    meta: _Meta | None = None
+    category: list[_Concept] = []
+    encounter: _Reference | None = None
+
+
+_decoder = msgspec.json.Decoder(Observation)
+
+
+def _ref_id(ref: _Reference | None, expected: str) -> str | bool | None:
+    """The id of a plain `Type/id` reference to `expected`; None when absent; False when the
+    generic path must decide (other forms, other types)."""
+    if ref is None:
+        return None
+    parts = ref.reference.split("/")
+    if len(parts) != 2 or parts[0] != expected:
+        return False
+    return parts[1]
+
+
+class FastObservation:
+    """Builds the staged rows of fast-path Observations (one per run or worker)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        mappings = ctx.mappings
+        self.excluded = mappings.excluded_status.get("Observation", frozenset())
+        self._dates: dict[tuple[str, str], When | None] = {}
+        self._routes: dict[tuple[str, ...], tuple[str, int]] = {}
+
+    def _when(self, value: str, element: str) -> When | None:
+        key = (value, element)
+        try:
+            return self._dates[key]
+        except KeyError:
+            pass
+        try:
+            parsed: When | None = parse_when(value, element)
+        except DateError:
+            parsed = None
+        if len(self._dates) >= _DATES_MAX:
+            self._dates.clear()
+        self._dates[key] = parsed
+        return parsed
+
+    def _route(self, categories: tuple[str, ...]) -> tuple[str, int]:
+        """(default table for a valueQuantity, type concept) of a category list."""
+        found = self._routes.get(categories)
+        if found is None:
+            mappings = self.ctx.mappings
+            default = mappings.default_table_for("Observation", ["quantity", *categories])
+            category = (
+                "laboratory"
+                if "laboratory" in categories
+                else (categories[0] if categories else "*")
+            )
+            found = (default, mappings.type_for("Observation", category))
+            self._routes[categories] = found
+        return found
+
+    def rows(self, line: bytes) -> tuple[str, str, str, str, str] | None:
+        """(fhir id, last_updated, person ref, visit ref, COPY text of the event row without
+        its occ) as COPY text (None is ""), or None: take the generic path."""
+        if b"\\" in line:
+            # No escapes (lone surrogates, \n, ...): with msgspec refusing raw control
+            # characters in strings, no decoded text can then hold a COPY control character.
+            return None
+        try:
+            obs = _decoder.decode(line)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        ident = obs.id
+        if not _ID.match(ident) or obs.status in self.excluded:
+            return None
+        person = _ref_id(obs.subject, "Patient")
+        visit = _ref_id(obs.encounter, "Encounter")
+        if person is False or visit is False or len(obs.code.coding) != 1:
+            return None
+        coding = obs.code.coding[0]
+        code = coding.code
+        if not code:
+            return None
+        last_updated = None
+        meta = obs.meta
+        if meta is not None and meta.last_updated is not None:
+            stamp = self._when(meta.last_updated, "Observation.meta.lastUpdated")
+            if stamp is None:
+                return None
+            last_updated = stamp.datetime or stamp.date
+        start = self._when(obs.effective_date_time, "Observation.effectiveDateTime")
+        if start is None:
+            return None
+        quantity = obs.value_quantity
+        unit = quantity.code
+        ucum = quantity.system == UCUM_SYSTEM
+        if unit and ucum and not is_ucum(unit):
+            return None
+        # From here on: the generic path's side effects, in its order.
+        ctx = self.ctx
+        if start.imputed:
+            ctx.imputed_dates["Observation.effectiveDateTime"] += 1
+        categories: list[str] = []
+        for item in obs.category:
+            for c in item.coding:
+                if c.code is not None:
+                    categories.append(c.code)
+        default, type_concept = self._route(tuple(categories))
+        vocab = ctx.vocabulary
+        concept = vocab.concept(coding.system, code)
+        table = target_table(concept, default, ctx)
+        if table != "measurement" and table != "observation":
+            table = default if default in ("measurement", "observation") else "observation"
+        value = quantity.value
+        unit_text = quantity.unit
+        unit_concept: Any = ""
+        unit_source = ""
+        if unit:
+            unit_concept = vocab.unit(unit) if ucum else 0
+            unit_source = (unit_text if unit_text is not None else unit)[:SOURCE_VALUE_MAX]
+        elif unit_text:
+            unit_concept = 0
+            unit_source = unit_text[:SOURCE_VALUE_MAX]
+        # The COPY text of the event row (rwe.etl.load.encode_row of the same values: None
+        # and "" are empty; no value can hold the delimiter, quote, CR, LF or NUL, see rows()).
+        d = DELIMITER
+        event = (
+            f"0{d}{table}{d}{concept.concept_id}{d}{concept.source_concept_id}{d}"
+            f"{code[:SOURCE_VALUE_MAX]}{d}{start.date or ''}{d}{start.datetime or ''}{d}{d}{d}"
+            f"{type_concept}{d}{value}{d}{d}{d}{f'{value}'[:SOURCE_VALUE_MAX]}{d}"
+            f"{unit_concept}{d}{unit_source}{_EMPTY_TAIL}"
+        )
+        return ident, last_updated or "", person, visit or "", event  # type: ignore[return-value]
