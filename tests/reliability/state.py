@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -158,3 +159,68 @@ def forked_etl(db: Database, *args: str, at: int) -> int:
 def rows(db: Database, query: str, *params: Any) -> list[tuple[Any, ...]]:
     with db.connect() as conn:
         return conn.execute(query, params).fetchall()
+
+
+# OMOP id columns: values are resource_key * 1000 + row_index (rwe/etl/README.md, "Stable ids").
+ID_COLUMNS = {
+    "person_id",
+    "visit_occurrence_id",
+    "observation_period_id",
+    "observation_event_id",
+    "preceding_visit_occurrence_id",
+}
+
+
+def content(
+    db: Database, masked_drug_ends: frozenset[str] = frozenset()
+) -> dict[str, list[tuple[str, ...]]]:
+    """Every ETL-written table's rows, sorted, with each OMOP id replaced by the FHIR resource it
+    comes from (`Type/id#row`): what two loads must agree on when their keys legitimately
+    differ (keys are given in the order resources are first seen). A drug_exposure_end_date in
+    `masked_drug_ends` (export data dates: imputed ends of ongoing exposures) reads "(data
+    date)"."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    with db.connect() as conn:
+        keys = dict(
+            conn.execute(
+                "SELECT resource_key, resource_type || '/' || fhir_id FROM rwe.fhir_resource"
+            ).fetchall()
+        )
+
+        def natural(value: Any) -> str:
+            return "" if value is None else f"{keys[int(value) // 1000]}#{int(value) % 1000}"
+
+        for table in CDM_TABLES:
+            cur = conn.execute(f"SELECT * FROM cdm.{table}")
+            names = [d.name for d in cur.description or []]
+            ids = {i for i, n in enumerate(names) if n in ID_COLUMNS or n == f"{table}_id"}
+            masked = {i for i, n in enumerate(names) if n == "drug_exposure_end_date"}
+
+            out[table] = sorted(
+                tuple(
+                    natural(v)
+                    if i in ids
+                    else "(data date)"
+                    if i in masked and str(v) in masked_drug_ends
+                    else str(v)
+                    for i, v in enumerate(row)
+                )
+                for row in cur.fetchall()
+            )
+        out["fhir_resource"] = sorted(
+            tuple(map(str, row))
+            for row in conn.execute(
+                "SELECT resource_type, fhir_id, state, last_updated, content_hash,"
+                " person_id IS NOT NULL FROM rwe.fhir_resource"
+                # a deletion is remembered only for a resource loaded before it (a fresh load
+                # that reads a resource and its deletion in one run never records either)
+                " WHERE state <> 'deleted'"
+            ).fetchall()
+        )
+    return out
+
+
+def data_date(export: Path) -> str:
+    """The UTC date of an export's manifest transactionTime (the ETL's data date)."""
+    stamp = json.loads((export / "manifest.json").read_text())["transactionTime"]
+    return str(stamp)[:10]
