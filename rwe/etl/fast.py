@@ -101,6 +101,43 @@ class FastObservation:
         self.excluded = mappings.excluded_status.get("Observation", frozenset())
         self._dates: dict[tuple[str, str], When | None] = {}
         self._routes: dict[tuple[str, ...], tuple[str, int]] = {}
+        # (system, code, *categories) -> (COPY text up to source_value, unmapped key, type)
+        self._heads: dict[tuple[str | None, ...], tuple[str, tuple[str, str] | None, int]] = {}
+        # (unit code, unit text, UCUM?) -> (COPY text from unit_concept_id on, unmapped unit)
+        self._tails: dict[tuple[str, str | None, bool], tuple[str, str | None]] = {}
+
+    def _head(
+        self, system: str | None, code: str, categories: list[str]
+    ) -> tuple[str, tuple[str, str] | None, int]:
+        """First sight of a code in a category list: the generic lookups (counting)."""
+        ctx = self.ctx
+        default, type_concept = self._route(tuple(categories))
+        concept = ctx.vocabulary.concept(system, code)  # counts an unmapped code
+        table = target_table(concept, default, ctx)
+        if table != "measurement" and table != "observation":
+            table = default if default in ("measurement", "observation") else "observation"
+        d = DELIMITER
+        prefix = (
+            f"0{d}{table}{d}{concept.concept_id}{d}{concept.source_concept_id}{d}"
+            f"{code[:SOURCE_VALUE_MAX]}{d}"
+        )
+        unmapped = (system or "", code) if concept.concept_id == 0 else None
+        return prefix, unmapped, type_concept
+
+    def _tail(self, unit: str, unit_text: str | None, ucum: bool) -> tuple[str, str | None]:
+        """First sight of a unit: the generic lookup (counting an unknown UCUM unit)."""
+        concept: Any = ""
+        source = ""
+        unmapped = None
+        if unit:
+            concept = self.ctx.vocabulary.unit(unit) if ucum else 0
+            if ucum and unit not in self.ctx.vocabulary.units:
+                unmapped = unit
+            source = (unit_text if unit_text is not None else unit)[:SOURCE_VALUE_MAX]
+        elif unit_text:
+            concept = 0
+            source = unit_text[:SOURCE_VALUE_MAX]
+        return f"{concept}{DELIMITER}{source}{_EMPTY_TAIL}", unmapped
 
     def _when(self, value: str, element: str) -> When | None:
         key = (value, element)
@@ -169,7 +206,7 @@ class FastObservation:
         ucum = quantity.system == UCUM_SYSTEM
         if unit and ucum and not is_ucum(unit):
             return None
-        # From here on: the generic path's side effects, in its order.
+        # From here on: the generic path's side effects (counters), then the row.
         ctx = self.ctx
         if start.imputed:
             ctx.imputed_dates["Observation.effectiveDateTime"] += 1
@@ -178,29 +215,27 @@ class FastObservation:
             for c in item.coding:
                 if c.code is not None:
                     categories.append(c.code)
-        default, type_concept = self._route(tuple(categories))
-        vocab = ctx.vocabulary
-        concept = vocab.concept(coding.system, code)
-        table = target_table(concept, default, ctx)
-        if table != "measurement" and table != "observation":
-            table = default if default in ("measurement", "observation") else "observation"
+        key = (coding.system, code, *categories)
+        head = self._heads.get(key)
+        if head is None:
+            head = self._head(coding.system, code, categories)
+            self._heads[key] = head
+        elif head[1] is not None:
+            ctx.vocabulary.unmapped[head[1]] += 1
+        prefix = head[0]
         value = quantity.value
-        unit_text = quantity.unit
-        unit_concept: Any = ""
-        unit_source = ""
-        if unit:
-            unit_concept = vocab.unit(unit) if ucum else 0
-            unit_source = (unit_text if unit_text is not None else unit)[:SOURCE_VALUE_MAX]
-        elif unit_text:
-            unit_concept = 0
-            unit_source = unit_text[:SOURCE_VALUE_MAX]
+        unit_key = (unit, quantity.unit, ucum)
+        tail = self._tails.get(unit_key)
+        if tail is None:
+            tail = self._tail(unit, quantity.unit, ucum)
+            self._tails[unit_key] = tail
+        elif tail[1] is not None:
+            ctx.vocabulary.unmapped_units[tail[1]] += 1
         # The COPY text of the event row (rwe.etl.load.encode_row of the same values: None
         # and "" are empty; no value can hold the delimiter, quote, CR, LF or NUL, see rows()).
         d = DELIMITER
         event = (
-            f"0{d}{table}{d}{concept.concept_id}{d}{concept.source_concept_id}{d}"
-            f"{code[:SOURCE_VALUE_MAX]}{d}{start.date or ''}{d}{start.datetime or ''}{d}{d}{d}"
-            f"{type_concept}{d}{value}{d}{d}{d}{f'{value}'[:SOURCE_VALUE_MAX]}{d}"
-            f"{unit_concept}{d}{unit_source}{_EMPTY_TAIL}"
+            f"{prefix}{start.date or ''}{d}{start.datetime or ''}{d}{d}{d}{head[2]}{d}{value}{d}"
+            f"{d}{d}{f'{value}'[:SOURCE_VALUE_MAX]}{d}{tail[0]}"
         )
         return ident, last_updated or "", person, visit or "", event  # type: ignore[return-value]
