@@ -11,11 +11,6 @@ from rich.console import Console
 
 from rwe.cli import app
 from rwe.cli.context import state
-from rwe.derive.params import load_study_config
-from rwe.derive.runner import refresh
-from rwe.study.gates import gate_status_for_analysis
-from rwe.study.options import SorafenibOptions, parse_marker_cutoffs
-from rwe.study.sorafenib import analyze_sorafenib
 
 analyze_app = typer.Typer(help="Run a study on the OMOP database.", no_args_is_help=True)
 app.add_typer(analyze_app, name="analyze")
@@ -48,6 +43,13 @@ def analyze_sorafenib_command(
     Example: `rwe analyze sorafenib --histology dtc --cutoff 2021-05-31 --out report/`.
     The study tables are refreshed first with these options (`rwe derive`).
     """
+    # Imported here: pandas, scipy and matplotlib would slow every other `rwe` command down.
+    from rwe.derive.params import load_study_config
+    from rwe.derive.runner import refresh
+    from rwe.study.gates import gate_status_for_analysis
+    from rwe.study.options import SorafenibOptions, parse_marker_cutoffs
+    from rwe.study.sorafenib import analyze_sorafenib
+
     options = SorafenibOptions(
         histology=histology,
         cutoff=dt.date.fromisoformat(cutoff) if cutoff else None,
