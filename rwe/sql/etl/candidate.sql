@@ -10,8 +10,8 @@
 -- safe.
 CREATE TEMP TABLE candidate ON COMMIT DROP AS
 WITH ranked AS (
-    SELECT s.*, row_number() OVER (
-        PARTITION BY s.resource_type, s.fhir_id
+    SELECT s.*, row_number() OVER (  -- "C": a byte sort (equality is the same), far faster
+        PARTITION BY s.resource_type COLLATE "C", s.fhir_id COLLATE "C"
         ORDER BY s.last_updated DESC NULLS LAST, s.occ DESC) AS rn
     FROM stg_resource s
 ), decided AS (
