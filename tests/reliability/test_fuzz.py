@@ -184,7 +184,7 @@ def check_run(database: Database, report: dict[str, Any], lines: int) -> None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
