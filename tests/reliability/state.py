@@ -128,34 +128,6 @@ def rwe_etl(
     )
 
 
-def forked_etl(db: Database, *args: str, at: int) -> int:
-    """`rwe etl ARGS` (no derive/gates) in a child forked from this process, which imported the
-    CLI once, with the step hook killing it before step `at`: the same code as
-    `python -m rwe etl` without paying its 3-4 s of imports per kill. Returns the exit code, or
-    minus the signal that ended the child."""
-    import rwe.cli
-    from tests.reliability.hook import steps
-
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 1
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            os.environ["RWE_DATABASE_URL"] = db.url
-            steps.install(at)
-            sys.argv = ["rwe", "etl", *args, "--no-derive", "--no-gates"]
-            rwe.cli.main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-
-
 def rows(db: Database, query: str, *params: Any) -> list[tuple[Any, ...]]:
     with db.connect() as conn:
         return conn.execute(query, params).fetchall()
