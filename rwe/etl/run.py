@@ -24,7 +24,7 @@ from rwe.etl.dates import parse_when
 from rwe.etl.extract.batch import Source
 from rwe.etl.mappings import load_mappings
 from rwe.etl.parallel import WorkerPool
-from rwe.etl.pipeline import TYPE_INDEX, Pipeline
+from rwe.etl.pipeline import TYPE_NAMES, Pipeline
 from rwe.etl.report import TOP_UNMAPPED, tally
 from rwe.etl.skip import SkipSet
 from rwe.etl.sources import resolve_sources
@@ -142,20 +142,37 @@ def vocabulary_version(conn: psycopg.Connection, db: Database) -> str | None:
     return str(row[0]) if row else None
 
 
+_SKIP_KEYS = 1 << 20  # resource keys per packed chunk (≤ 10 MB each)
+
+
 def _skip_set(main: psycopg.Connection, db: Database) -> SkipSet:
+    """The content hashes of the loaded resources, with their type index: PostgreSQL packs
+    them into one bytea per range of a million keys (8 + 2 bytes a row), read straight into
+    numpy (not a Python object per row)."""
+    names = ", ".join(f"'{name}'" for name in TYPE_NAMES)
+    type_index = f"(coalesce(array_position(ARRAY[{names}]::text[], resource_type), 1) - 1)::int2"
+    query = (
+        f"SELECT string_agg(int8send(content_hash), ''::bytea),"
+        f" string_agg(int2send({type_index}), ''::bytea)"
+        f" FROM {db.rwe_schema}.fhir_resource"
+        " WHERE state = 'loaded' AND content_hash IS NOT NULL"
+        " AND resource_key >= %s AND resource_key < %s"
+    )
+    bounds = main.execute(
+        f"SELECT min(resource_key), max(resource_key) FROM {db.rwe_schema}.fhir_resource"
+    ).fetchone()
+    if bounds is None or bounds[0] is None:
+        return SkipSet.empty()
     hashes: list[Any] = []
     types: list[Any] = []
-    with main.cursor(name="rwe_skip") as cur:
-        cur.itersize = 200_000
-        cur.execute(
-            f"SELECT content_hash, resource_type FROM {db.rwe_schema}.fhir_resource"
-            " WHERE state = 'loaded' AND content_hash IS NOT NULL"
-        )
-        while chunk := cur.fetchmany(200_000):
-            hashes.append(np.fromiter((h for h, _ in chunk), np.int64, len(chunk)))
-            types.append(
-                np.fromiter((TYPE_INDEX.get(t, 0) for _, t in chunk), np.int16, len(chunk))
-            )
+    for low in range(int(bounds[0]), int(bounds[1]) + 1, _SKIP_KEYS):
+        row = main.execute(query, (low, low + _SKIP_KEYS)).fetchone()
+        if row is None or row[0] is None:
+            continue
+        hashes.append(np.frombuffer(row[0], ">i8").astype(np.int64))
+        types.append(np.frombuffer(row[1], ">i2").astype(np.int16))
+        if hashes[-1].size != types[-1].size:
+            raise RuntimeError("content hashes and types differ in number")
     if not hashes:
         return SkipSet.empty()
     return SkipSet(np.concatenate(hashes), np.concatenate(types))
