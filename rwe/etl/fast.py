@@ -26,6 +26,7 @@ from rwe.etl.vocabulary import UCUM_SYSTEM
 
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id syntax (as rwe.etl.shape checks it)
 _DATES_MAX = 50_000
+_INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what orjson keeps an int
 _EMPTY_TAIL = DELIMITER * (R.N_EVENT - 1 - R.UNIT_SOURCE_VALUE)  # range_low .. the last column
 
 
@@ -202,6 +203,8 @@ class FastObservation:
         if start is None:
             return None
         quantity = obs.value_quantity
+        if quantity.value.__class__ is int and not _INT_MIN <= quantity.value <= _INT_MAX:
+            return None  # orjson reads an integer beyond 64 bits as a float
         unit = quantity.code
         ucum = quantity.system == UCUM_SYSTEM
         if unit and ucum and not is_ucum(unit):
