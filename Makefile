@@ -24,8 +24,9 @@ typecheck: venv
 pytest: venv
 	$(BIN)/pytest
 
-# The same tests against PostgreSQL 15 when Debian's server packages are installed (CI's machine).
-PG15_TESTS ?= tests/db
+# The database-touching tests again on PostgreSQL 15 when Debian's server packages are
+# installed (CI's machine).
+PG15_TESTS ?= tests/db tests/etl tests/derive tests/quality tests/integration
 pytest-pg15: venv
 	bash scripts/with_pg15.sh $(BIN)/pytest -q $(PG15_TESTS)
 
