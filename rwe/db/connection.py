@@ -35,7 +35,7 @@ class Database:
             return psycopg.connect(self.url, autocommit=autocommit, connect_timeout=10)
         except psycopg.OperationalError as exc:
             raise DatabaseUnreachableError(
-                f"cannot connect to the database at {self.display_url}: {_first_line(exc)}",
+                f"cannot connect to the database at {self.display_url}: {first_line(exc)}",
                 "Check that the server runs and the URL (--database-url, RWE_DATABASE_URL or "
                 "rwe.toml) is right; unset them all to use the embedded server.",
             ) from exc
@@ -51,7 +51,8 @@ class Database:
             conn.close()
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (PostgreSQL adds detail lines)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 

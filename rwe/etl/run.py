@@ -16,7 +16,7 @@ import numpy as np
 import psycopg
 
 from rwe import CDM_VERSION, FHIR_VERSION, __version__
-from rwe.db.connection import Database, _first_line
+from rwe.db.connection import Database, first_line
 from rwe.db.migrate import require_schema, schema_params
 from rwe.errors import BadInputError, DatabaseUnreachableError, LockedError
 from rwe.etl import load
@@ -85,7 +85,7 @@ def run_etl(
                 # The server went away: nothing to roll back or record; the next run marks
                 # this one interrupted.
                 raise DatabaseUnreachableError(
-                    f"the database connection was lost during the load ({_first_line(exc)})",
+                    f"the database connection was lost during the load ({first_line(exc)})",
                     "Nothing of this run was loaded. Check that the server runs, then run "
                     "`rwe etl` again.",
                 ) from exc

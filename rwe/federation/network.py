@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
+from rwe.db.connection import first_line
 from rwe.errors import DatabaseUnreachableError, SchemaError, StatisticsError
 from rwe.federation.secure_sum import Payload, pooled_sum
 from rwe.federation.site_setup import EXPOSED_FUNCTIONS, FEDERATED_SCHEMA
@@ -168,7 +169,7 @@ class Network:
                 self._conns[site.name] = conn
                 return conn
             except psycopg.OperationalError as exc:
-                last = _first_line(exc)
+                last = first_line(exc)
                 log.warning("site %s: attempt %d failed", site.name, attempt)
                 if attempt < self.options.attempts:
                     time.sleep(self.options.retry_delay * attempt)
@@ -186,7 +187,7 @@ class Network:
                 raise _refusal(site, exc) from exc
             except (psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName) as exc:
                 raise SchemaError(
-                    f"site {site.name} has no federation functions ({_first_line(exc)})",
+                    f"site {site.name} has no federation functions ({first_line(exc)})",
                     "Ask the site to run `rwe federate site-setup`.",
                 ) from exc
             except (psycopg.OperationalError, psycopg.errors.QueryCanceled) as exc:
@@ -195,7 +196,7 @@ class Network:
                 if attempt == self.options.attempts:
                     raise DatabaseUnreachableError(
                         f"site {site.name} ({site.display_url}) failed or timed out "
-                        f"{attempt} times: {_first_line(exc)}",
+                        f"{attempt} times: {first_line(exc)}",
                         "Check the site's server; a site lost mid-run cannot be left out "
                         "(its peers' masks would not cancel): rerun, with --allow-partial if "
                         "it stays down.",
@@ -205,7 +206,7 @@ class Network:
 
 
 def _refusal(site: Site, exc: psycopg.Error) -> StatisticsError:
-    text = _first_line(exc)
+    text = first_line(exc)
     if text.startswith(REFUSED):
         return StatisticsError(
             f"site {site.name} refused: {text[len(REFUSED) :]}",
@@ -213,8 +214,3 @@ def _refusal(site: Site, exc: psycopg.Error) -> StatisticsError:
             "ask the site about its rules.",
         )
     return StatisticsError(f"site {site.name} rejected the query: {text}", "A bug: report it.")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
