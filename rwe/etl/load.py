@@ -77,6 +77,7 @@ MERGE_STEPS = (
     "insert_condition_occurrence",
     "insert_procedure_occurrence",
     "insert_drug_exposure",
+    "open_exposure",
     "clear_deleted_visits",
     "observation_period",
 )

@@ -194,10 +194,15 @@ def _run(
     salt = hashlib.blake2b(
         f"{__version__}|{mappings.fingerprint}|{vocab_version}".encode(), digest_size=16
     ).digest()
-    params = {**schema_params(db), "run_id": str(run_id)}
+    when = data_date(sources)
+    params = {
+        **schema_params(db),
+        "run_id": str(run_id),
+        "data_date": f"DATE '{dt.date.fromisoformat(when).isoformat()}'",
+    }
     skip = _skip_set(main, db) if options.skip_unchanged else SkipSet.empty()
     stager = load.Stager(main, params)
-    ctx = Context(vocabulary=vocab, mappings=mappings, data_date=data_date(sources))
+    ctx = Context(vocabulary=vocab, mappings=mappings, data_date=when)
     pipeline = Pipeline(ctx, stager, skip, salt)
     pool = None
     if options.workers > 1 and _local_bytes(sources) >= options.parallel_min_bytes:
