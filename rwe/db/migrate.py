@@ -80,6 +80,18 @@ def require_schema(conn: psycopg.Connection, db: Database) -> int:
             f"the database at {db.display_url} has no rwe schema ({db.rwe_schema})",
             "Run `rwe db init` first.",
         )
+    applied = {
+        int(r[0])
+        for r in conn.execute(
+            sql.SQL("SELECT version FROM {}.schema_migration").format(sql.Identifier(db.rwe_schema))
+        ).fetchall()
+    }
+    missing = sorted({m.version for m in list_migrations()} - applied)
+    if missing and version >= latest:
+        raise SchemaError(
+            f"the database schema lacks migration(s) {', '.join(f'{v:04d}' for v in missing)}",
+            "Run `rwe db upgrade`.",
+        )
     if version < latest:
         raise SchemaError(
             f"the database schema is at version {version}, older than this rwe ({latest})",

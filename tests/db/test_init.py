@@ -132,6 +132,14 @@ def test_require_schema_says_which_command_fixes_it(empty_database: Database) ->
     assert upgrade_database(empty_database) != []
     with empty_database.connect() as conn:
         assert require_schema(conn, empty_database) == latest_version()
+    # A migration numbered below the latest (added later) is missing too.
+    with empty_database.connect(autocommit=True) as conn:
+        conn.execute("DELETE FROM rwe.schema_migration WHERE version = 2")
+        with pytest.raises(SchemaError) as gap:
+            require_schema(conn, empty_database)
+    assert gap.value.render() == (
+        "Error: the database schema lacks migration(s) 0002. Run `rwe db upgrade`."
+    )
 
 
 def test_omop_reader_cannot_read_bookkeeping(database: Database) -> None:
