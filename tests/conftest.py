@@ -13,11 +13,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from rwe.db.connection import Database
 from rwe.db.lifecycle import init_database
+
+# CI runs each property test on the same examples every time (a failure found by a
+# developer's random run becomes a regression test); locally, hypothesis explores at random.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 # The embedded test server lives outside the repository and is left running for the next

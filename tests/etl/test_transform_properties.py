@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -143,3 +144,13 @@ def _instant(row: list[Any], dt_col: int, date_col: int) -> dt.datetime:
     if row[dt_col]:
         return dt.datetime.fromisoformat(row[dt_col]).astimezone(dt.UTC)
     return dt.datetime.fromisoformat(row[date_col]).replace(tzinfo=dt.UTC)
+
+
+def test_patient_extension_that_is_not_an_array_is_rejected() -> None:
+    """Found by hypothesis: `extension: 1` crashed the race/ethnicity lookup."""
+    mappings = load_mappings()
+    ctx = Context(vocabulary=memory_vocabulary(mappings, CONCEPTS, UNITS), mappings=mappings)
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1974", "extension": 1}
+    with pytest.raises(RejectError) as err:
+        TRANSFORMS["Patient"](patient, ctx)
+    assert err.value.message == "Patient.extension must be an array"

@@ -65,10 +65,14 @@ def _omb(
     """The OMB category of a US Core race/ethnicity extension; several races → 0 (the
     'More than one race' concept is not in the verified seed), unknown → 0 (OMOP_FACTS §5)."""
     codes: list[str] = []
-    for ext in resource.get("extension") or []:
+    extensions = resource.get("extension") or []
+    if not isinstance(extensions, list):
+        raise RejectError("structure", "Patient.extension must be an array")
+    for ext in extensions:
         if not isinstance(ext, dict) or ext.get("url") != url:
             continue
-        for sub in ext.get("extension") or []:
+        subs = ext.get("extension") or []
+        for sub in subs if isinstance(subs, list) else []:
             if isinstance(sub, dict) and sub.get("url") == "ombCategory":
                 coding = sub.get("valueCoding")
                 if isinstance(coding, dict) and isinstance(coding.get("code"), str):
