@@ -91,13 +91,18 @@ def empty_database(admin_url: str) -> Iterator[Database]:
     _drop_database(admin_url, name)
 
 
-@pytest.fixture
-def database(admin_url: str, template_database: str) -> Iterator[Database]:
-    """A fresh database with rwe's schema and the seed vocabulary."""
+def fresh_database(admin_url: str, template_database: str) -> Iterator[Database]:
+    """A fresh database cloned from the template, dropped after (for fixtures)."""
     name = f"rwe_t_{uuid.uuid4().hex[:12]}"
     url = _create_database(admin_url, name, template=template_database)
     yield Database(url=url)
     _drop_database(admin_url, name)
+
+
+@pytest.fixture
+def database(admin_url: str, template_database: str) -> Iterator[Database]:
+    """A fresh database with rwe's schema and the seed vocabulary."""
+    yield from fresh_database(admin_url, template_database)
 
 
 @pytest.fixture

@@ -53,7 +53,10 @@ def etl(
     workers: Annotated[
         int,
         typer.Option(
-            "--workers", min=1, help="Transform large NDJSON inputs in this many processes."
+            "--workers",
+            min=1,
+            help="Transform large NDJSON inputs in this many processes (not on a first"
+            " load: it COPYs most labs directly, PostgreSQL using the second core).",
         ),
     ] = 1,
     derive: Annotated[

@@ -81,6 +81,14 @@ class Observation(
 
 _decoder = msgspec.json.Decoder(Observation)
 
+# A code in a category list, as first looked up: (staging COPY text up to source_value, the
+# unmapped (system, code) or None, type concept, OMOP table, (direct CDM text around the
+# concept: "<d>concept<d>", "<d>source value<d>source concept<d>")).
+_Head = tuple[str, tuple[str, str] | None, int, str, tuple[str, str]]
+# A unit: (staging COPY text from unit_concept_id on, the unknown UCUM unit or None, direct
+# unit_concept_id text, unit_source_value).
+_Tail = tuple[str, str | None, str, str]
+
 
 def _ref_id(ref: _Reference | None, expected: str) -> str | bool | None:
     """The id of a plain `Type/id` reference to `expected`; None when absent; False when the
@@ -102,14 +110,10 @@ class FastObservation:
         self.excluded = mappings.excluded_status.get("Observation", frozenset())
         self._dates: dict[tuple[str, str], When | None] = {}
         self._routes: dict[tuple[str, ...], tuple[str, int]] = {}
-        # (system, code, *categories) -> (COPY text up to source_value, unmapped key, type)
-        self._heads: dict[tuple[str | None, ...], tuple[str, tuple[str, str] | None, int]] = {}
-        # (unit code, unit text, UCUM?) -> (COPY text from unit_concept_id on, unmapped unit)
-        self._tails: dict[tuple[str, str | None, bool], tuple[str, str | None]] = {}
+        self._heads: dict[tuple[str | None, ...], _Head] = {}  # (system, code, *categories)
+        self._tails: dict[tuple[str, str | None, bool], _Tail] = {}  # (unit, text, UCUM?)
 
-    def _head(
-        self, system: str | None, code: str, categories: list[str]
-    ) -> tuple[str, tuple[str, str] | None, int]:
+    def _head(self, system: str | None, code: str, categories: list[str]) -> _Head:
         """First sight of a code in a category list: the generic lookups (counting)."""
         ctx = self.ctx
         default, type_concept = self._route(tuple(categories))
@@ -123,9 +127,13 @@ class FastObservation:
             f"{code[:SOURCE_VALUE_MAX]}{d}"
         )
         unmapped = (system or "", code) if concept.concept_id == 0 else None
-        return prefix, unmapped, type_concept
+        direct = (
+            f"{d}{concept.concept_id}{d}",
+            f"{d}{code[:SOURCE_VALUE_MAX]}{d}{concept.source_concept_id}{d}",
+        )
+        return prefix, unmapped, type_concept, table, direct
 
-    def _tail(self, unit: str, unit_text: str | None, ucum: bool) -> tuple[str, str | None]:
+    def _tail(self, unit: str, unit_text: str | None, ucum: bool) -> _Tail:
         """First sight of a unit: the generic lookup (counting an unknown UCUM unit)."""
         concept: Any = ""
         source = ""
@@ -138,7 +146,7 @@ class FastObservation:
         elif unit_text:
             concept = 0
             source = unit_text[:SOURCE_VALUE_MAX]
-        return f"{concept}{DELIMITER}{source}{_EMPTY_TAIL}", unmapped
+        return f"{concept}{DELIMITER}{source}{_EMPTY_TAIL}", unmapped, f"{concept}", source
 
     def _when(self, value: str, element: str) -> When | None:
         key = (value, element)
@@ -173,6 +181,30 @@ class FastObservation:
     def rows(self, line: bytes) -> tuple[str, str, str, str, str] | None:
         """(fhir id, last_updated, person ref, visit ref, COPY text of the event row without
         its occ) as COPY text (None is ""), or None: take the generic path."""
+        hit = self.parts(line)
+        return None if hit is None else self.text(hit)
+
+    @staticmethod
+    def text(
+        hit: tuple[str, str, str, str, _Head, When, int | float, _Tail],
+    ) -> tuple[str, str, str, str, str]:
+        """rows() of a parts() hit."""
+        ident, last_updated, person, visit, head, start, value, tail = hit
+        # The COPY text of the event row (rwe.etl.load.encode_row of the same values: None
+        # and "" are empty; no value can hold the delimiter, quote, CR, LF or NUL, see parts()).
+        d = DELIMITER
+        event = (
+            f"{head[0]}{start.date or ''}{d}{start.datetime or ''}{d}{d}{d}{head[2]}{d}{value}"
+            f"{d}{d}{d}{f'{value}'[:SOURCE_VALUE_MAX]}{d}{tail[0]}"
+        )
+        return ident, last_updated, person, visit, event
+
+    def parts(
+        self, line: bytes
+    ) -> tuple[str, str, str, str, _Head, When, int | float, _Tail] | None:
+        """The pieces of a fast-path Observation's row (rows() joins them as staging text,
+        rwe.etl.direct as CDM rows), or None: take the generic path. The counters of the
+        generic path are updated (once per returned hit)."""
         if b"\\" in line:
             # No escapes (lone surrogates, \n, ...): with msgspec refusing raw control
             # characters in strings, no decoded text can then hold a COPY control character.
@@ -225,7 +257,6 @@ class FastObservation:
             self._heads[key] = head
         elif head[1] is not None:
             ctx.vocabulary.unmapped[head[1]] += 1
-        prefix = head[0]
         value = quantity.value
         unit_key = (unit, quantity.unit, ucum)
         tail = self._tails.get(unit_key)
@@ -234,11 +265,13 @@ class FastObservation:
             self._tails[unit_key] = tail
         elif tail[1] is not None:
             ctx.vocabulary.unmapped_units[tail[1]] += 1
-        # The COPY text of the event row (rwe.etl.load.encode_row of the same values: None
-        # and "" are empty; no value can hold the delimiter, quote, CR, LF or NUL, see rows()).
-        d = DELIMITER
-        event = (
-            f"{prefix}{start.date or ''}{d}{start.datetime or ''}{d}{d}{d}{head[2]}{d}{value}{d}"
-            f"{d}{d}{f'{value}'[:SOURCE_VALUE_MAX]}{d}{tail[0]}"
+        return (
+            ident,
+            last_updated or "",
+            person,  # type: ignore[return-value]
+            visit or "",
+            head,
+            start,
+            value,
+            tail,
         )
-        return ident, last_updated or "", person, visit or "", event  # type: ignore[return-value]

@@ -16,6 +16,36 @@ import psycopg
 from rwe.db.sqlfiles import read_sql
 from rwe.etl.rows import EVENT_COLUMNS, MEDICATION_COLUMNS, PERSON_COLUMNS
 
+# (not rwe.etl.direct: it imports this module)
+FHIR_RESOURCE_COLUMNS = (
+    "resource_key",
+    "resource_type",
+    "fhir_id",
+    "state",
+    "last_updated",
+    "content_hash",
+    "person_id",
+    "run_id",
+)
+DIRECT_EVENT_COLUMNS = {
+    table: (
+        f"{table}_id",
+        "person_id",
+        f"{table}_concept_id",
+        f"{table}_date",
+        f"{table}_datetime",
+        f"{table}_type_concept_id",
+        "value_as_number",
+        "unit_concept_id",
+        "visit_occurrence_id",
+        f"{table}_source_value",
+        f"{table}_source_concept_id",
+        "unit_source_value",
+        "value_source_value",
+    )
+    for table in ("measurement", "observation")
+}
+
 log = logging.getLogger(__name__)
 
 STAGING_TABLES = (
@@ -46,7 +76,13 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "stg_person": ("occ", *PERSON_COLUMNS),
     "stg_medication": ("occ", *MEDICATION_COLUMNS),
     "stg_reject": ("file_no", "line", "resource_type", "resource_id", "reason", "detail"),
+    **{f"direct_{t}": c for t, c in DIRECT_EVENT_COLUMNS.items()},
+    "direct_fhir_resource": FHIR_RESOURCE_COLUMNS,
 }
+# The first-load direct path's rows go straight to their tables (rwe/etl/direct.py); they are
+# written after the staging rows of the same chunk.
+DIRECT_TABLES = ("direct_fhir_resource", "direct_measurement", "direct_observation")
+BUFFER_TABLES = STAGING_TABLES + DIRECT_TABLES
 # Staging rows go through COPY ... (FORMAT csv) with two control characters as delimiter and
 # quote, which FHIR text practically never holds: a row is joined as is, and only a row whose
 # delimiter count is off (or that holds a quote byte, CR or LF) takes the quoting path.
@@ -110,10 +146,10 @@ class RowBuffer:
     """Rows per staging table as COPY text (a worker process fills one and hands it over)."""
 
     def __init__(self, limit: int = FLUSH_BYTES) -> None:
-        self._buffers: dict[str, list[str]] = {t: [] for t in STAGING_TABLES}
+        self._buffers: dict[str, list[str]] = {t: [] for t in BUFFER_TABLES}
         self._size = 0
         self._limit = limit
-        self.rows: dict[str, int] = dict.fromkeys(STAGING_TABLES, 0)
+        self.rows: dict[str, int] = dict.fromkeys(BUFFER_TABLES, 0)
 
     def add(self, table: str, values: Sequence[Any]) -> None:
         line = encode_row(values)
@@ -162,6 +198,12 @@ class Stager(RowBuffer):
         self.conn = conn
         for table in STAGING_TABLES:
             conn.execute(read_sql(f"etl/{table}.sql", params).encode())
+        self._targets = {t: t for t in STAGING_TABLES}
+        self._targets.update(
+            direct_fhir_resource=f"{params['rwe']}.fhir_resource",
+            direct_measurement=f"{params['cdm']}.measurement",
+            direct_observation=f"{params['cdm']}.observation",
+        )
         self._queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._write, name="rwe-copy", daemon=True)
@@ -206,7 +248,7 @@ class Stager(RowBuffer):
                     for table, data in chunk:
                         columns = ", ".join(_COLUMNS[table])
                         with cur.copy(
-                            f"COPY {table} ({columns}) FROM STDIN"
+                            f"COPY {self._targets[table]} ({columns}) FROM STDIN"
                             f" (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')"
                         ) as copy:
                             copy.write(data)

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from rwe.etl.dates import DateError, parse_when
+from rwe.etl.direct import Direct
 from rwe.etl.extract.batch import Batch
 from rwe.etl.fast import FastObservation
 from rwe.etl.load import DELIMITER, RowBuffer
@@ -40,8 +41,16 @@ class Counts:
 class Pipeline:
     """Turns batches into staged rows; rejects go to the stager too (never dropped)."""
 
-    def __init__(self, ctx: Context, stager: RowBuffer, skip: SkipSet, salt: bytes) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        stager: RowBuffer,
+        skip: SkipSet,
+        salt: bytes,
+        direct: Direct | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.direct = direct  # a first load's direct path (rwe.etl.direct), or None
         self.stager = stager
         self.skip = skip
         self.salt = salt
@@ -109,17 +118,24 @@ class Pipeline:
 
     def decode_lines(self, todo: list[tuple[int, bytes, int]], file_no: int) -> None:
         """Decode, check and transform lines (in this process or a worker)."""
-        fast = self.fast.rows
+        parts = self.fast.parts
         read = self.counts.read
         add_line = self.stager.add_line
+        direct = self.direct
         d = DELIMITER
         for number, line, digest in todo:
-            hit = fast(line) if b"Observation" in line else None
+            hit = parts(line) if b"Observation" in line else None
             if hit is not None:  # the common lab Observation (rwe.etl.fast): same rows, as text
-                ident, last_updated, person, visit, event = hit
                 read["Observation"] += 1
                 self.occ += 1
                 occ = self.occ
+                if direct is not None:
+                    rows = direct.row(occ, digest, hit)
+                    if rows is not None:
+                        add_line(*rows[0])
+                        add_line(*rows[1])
+                        continue
+                ident, last_updated, person, visit, event = self.fast.text(hit)
                 add_line(
                     "stg_resource",
                     f"{occ}{d}Observation{d}{ident}{d}{last_updated}{d}loaded{d}{d}{person}{d}"
@@ -217,6 +233,8 @@ class Pipeline:
         )
         if result.excluded:
             return
+        if self.direct is not None:
+            self.direct.staged(kind, ident, occ)
         for row in result.rows:
             stager.add_event(occ, row)
         if result.person is not None:

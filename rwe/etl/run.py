@@ -21,6 +21,7 @@ from rwe.db.migrate import require_schema, schema_params
 from rwe.errors import BadInputError, DatabaseUnreachableError, LockedError
 from rwe.etl import load
 from rwe.etl.dates import parse_when
+from rwe.etl.direct import Direct, repeated_ids
 from rwe.etl.extract.batch import Source
 from rwe.etl.mappings import load_mappings
 from rwe.etl.parallel import WorkerPool
@@ -56,6 +57,7 @@ class EtlOptions:
     token_env: str = "RWE_FHIR_TOKEN"
     skip_unchanged: bool = True
     workers: int = 1  # >1: transform large NDJSON inputs in that many spawned processes
+    direct: bool = True  # first load: COPY common Observations straight in (rwe.etl.direct)
     parallel_min_bytes: int = 32 << 20  # smaller inputs: spawning workers costs more
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -195,17 +197,100 @@ def _run(
         f"{__version__}|{mappings.fingerprint}|{vocab_version}".encode(), digest_size=16
     ).digest()
     when = data_date(sources)
+    last_key = main.execute(
+        f"SELECT coalesce(max(resource_key), 0) FROM {db.rwe_schema}.fhir_resource"
+    ).fetchone()
     params = {
         **schema_params(db),
         "run_id": str(run_id),
         "data_date": f"DATE '{dt.date.fromisoformat(when).isoformat()}'",
+        "last_key": str(last_key[0] if last_key else 0),
     }
     skip = _skip_set(main, db) if options.skip_unchanged else SkipSet.empty()
+
+    def make(stager: load.RowBuffer, direct: Direct | None) -> Pipeline:
+        ctx = Context(vocabulary=vocab, mappings=mappings, data_date=when)
+        return Pipeline(ctx, stager, skip, salt, direct)
+
+    direct = None
+    if options.direct and not len(skip) and params["last_key"] == "0" and _all_local(sources):
+        direct = Direct(run_id, 0, repeated_ids(sources))
+        main.execute("SAVEPOINT rwe_direct")
+    try:
+        pipeline = _read(db, main, sources, options, progress, started, params, make, direct)
+        load.resolve(main, params)
+        conflict = direct.conflicts(main, params) if direct is not None else None
+    except psycopg.errors.UniqueViolation as exc:
+        if direct is None or exc.diag.table_name != "fhir_resource":
+            raise
+        conflict = "an Observation id occurs more than once"
+    if direct is not None and conflict is not None:
+        # The direct path's assumption failed (rwe.etl.direct): start over through staging.
+        main.execute("ROLLBACK TO SAVEPOINT rwe_direct")
+        log.info("first load: %s; loading every resource through staging", conflict)
+        vocab.unmapped.clear()
+        vocab.unmapped_units.clear()
+        direct = None
+        pipeline = _read(db, main, sources, options, progress, started, params, make, None)
+        load.resolve(main, params)
+    outcomes = load.outcome_counts(main, params)
+    if direct is not None:
+        outcomes += direct.outcomes()
+        log.debug("first load: %s Observations loaded directly", f"{direct.loaded:,}")
+    types = tally(pipeline.counts, outcomes)
+    report = _report(run_id, sources, types, pipeline, options, vocab_version)
+    report["direct"] = direct.loaded if direct is not None else 0  # rwe.etl.direct
+    if report["reject_rate"] > options.max_reject_rate:
+        message = (
+            f"{report['rejected']:,} of {report['read']:,} resources were rejected "
+            f"({report['reject_rate']:.2%}), above --max-reject-rate {options.max_reject_rate:.2%}"
+        )
+        if direct is not None:
+            direct.undo(main, params)
+        load.store_rejects(main, params)
+        _finish(main, db, run_id, "failed", report, started, message + "; nothing was loaded")
+        main.commit()
+        raise RejectRateError(
+            message,
+            f"Nothing was loaded. See `rwe runs show {run_id} --rejects`, fix the input, "
+            "or raise --max-reject-rate.",
+            report,
+        )
+    report["merge_rows"] = load.merge(main, params)
+    if direct is not None:
+        for table, n in direct.rows.items():
+            report["merge_rows"][f"insert_{table}"] += n
+    load.store_rejects(main, params)
+    for source in sources:
+        commit_hook = getattr(source.batches, "on_commit", None)
+        if callable(commit_hook):
+            commit_hook(main, run_id)
+    _finish(main, db, run_id, "succeeded", report, started, None)
+    main.commit()
+    log.info("run %d committed", run_id)
+    return report
+
+
+def _read(
+    db: Database,
+    main: psycopg.Connection,
+    sources: list[Source],
+    options: EtlOptions,
+    progress: Progress | None,
+    started: float,
+    params: dict[str, str],
+    make: Callable[[load.RowBuffer, Direct | None], Pipeline],
+    direct: Direct | None,
+) -> Pipeline:
+    """Read, transform and stage every source (direct rows go to their tables)."""
     stager = load.Stager(main, params)
-    ctx = Context(vocabulary=vocab, mappings=mappings, data_date=when)
-    pipeline = Pipeline(ctx, stager, skip, salt)
+    pipeline = make(stager, direct)
     pool = None
-    if options.workers > 1 and _local_bytes(sources) >= options.parallel_min_bytes:
+    if (
+        direct is None
+        and options.workers > 1
+        and _local_bytes(sources) >= options.parallel_min_bytes
+    ):
         pool = WorkerPool(db, pipeline, stager, options.workers)
     try:
         for file_no, source in enumerate(sources, start=1):
@@ -225,33 +310,12 @@ def _run(
     log.debug("read and transformed in %.2f s", time.monotonic() - started)
     stager.close()
     log.debug("staged in %.2f s", time.monotonic() - started)
-    load.resolve(main, params)
-    types = tally(pipeline.counts, load.outcome_counts(main, params))
-    report = _report(run_id, sources, types, pipeline, options, vocab_version)
-    if report["reject_rate"] > options.max_reject_rate:
-        message = (
-            f"{report['rejected']:,} of {report['read']:,} resources were rejected "
-            f"({report['reject_rate']:.2%}), above --max-reject-rate {options.max_reject_rate:.2%}"
-        )
-        load.store_rejects(main, params)
-        _finish(main, db, run_id, "failed", report, started, message + "; nothing was loaded")
-        main.commit()
-        raise RejectRateError(
-            message,
-            f"Nothing was loaded. See `rwe runs show {run_id} --rejects`, fix the input, "
-            "or raise --max-reject-rate.",
-            report,
-        )
-    report["merge_rows"] = load.merge(main, params)
-    load.store_rejects(main, params)
-    for source in sources:
-        commit_hook = getattr(source.batches, "on_commit", None)
-        if callable(commit_hook):
-            commit_hook(main, run_id)
-    _finish(main, db, run_id, "succeeded", report, started, None)
-    main.commit()
-    log.info("run %d committed", run_id)
-    return report
+    return pipeline
+
+
+def _all_local(sources: list[Source]) -> bool:
+    """Sources that can be read again (files): a failed direct attempt reads them twice."""
+    return all(Path(source.name).is_file() for source in sources)
 
 
 def data_date(sources: list[Source]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import partial
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def discover(arguments: list[str]) -> list[Source]:
             sources.extend(found)
             covered |= files_covered
         manifest_dirs = {m.parent for m in manifests}
-        for file in files:
+        for file in sorted(files, key=_read_order):
             if file in covered:
                 continue
             if file.parent in manifest_dirs:
@@ -59,6 +60,20 @@ def discover(arguments: list[str]) -> list[Source]:
                     "Pass FHIR JSON or NDJSON files.",
                 )
     return sources
+
+
+# Files named after a resource type that others point to are read first (Patients, then
+# Encounters, then Medications; each group by name), so references resolve while reading: a
+# first load COPYs most Observations straight in (rwe.etl.direct). A file of another name
+# keeps its place by name; whatever the order, the loaded result is the same.
+_TARGET_ORDER = {"Patient": 0, "Encounter": 1, "Medication": 2}
+_TYPE_PREFIX = re.compile(r"^(?:\d+[._-])?([A-Za-z]+)(?:[._\-\d]|$)")
+
+
+def _read_order(path: Path) -> tuple[int, Path]:
+    match = _TYPE_PREFIX.match(path.name)
+    rank = _TARGET_ORDER.get(match.group(1), 3) if match else 3
+    return rank, path
 
 
 def _manifest(path: Path) -> dict[str, object] | None:

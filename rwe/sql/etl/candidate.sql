@@ -4,10 +4,11 @@
 --   unchanged   same content hash and state as loaded;
 --   noop        deletion of a resource that is not loaded;
 --   apply       load / exclude / delete it.
--- A resource seen for the first time gets its key now (stable OMOP ids, §f2o-023): the next
--- numbers after the largest key, in read order. Not nextval(): a sequence does not roll back,
--- so a killed run would shift the keys (and OMOP ids) of the rerun; the run's lock makes max()
--- safe.
+-- A resource seen for the first time gets its key now (stable OMOP ids, §f2o-023): the
+-- largest key before the run plus its occurrence number (numbers of occurrences that are not
+-- applied are left unused). Not nextval(): a sequence does not roll back, so a killed run
+-- would shift the keys (and OMOP ids) of the rerun; the run's lock makes max() safe. The
+-- first-load direct path (rwe/etl/direct.py) gives keys by the same rule while reading.
 CREATE TEMP TABLE candidate ON COMMIT DROP AS
 WITH ranked AS (
     SELECT s.*, row_number() OVER (  -- "C": a byte sort (equality is the same), far faster
@@ -32,10 +33,9 @@ SELECT d.occ, d.resource_type, d.fhir_id, d.last_updated, d.action, d.reason, d.
        d.visit_ref, d.medication_ref, d.content_hash, d.file_no, d.line, d.old_state,
        d.old_person_id, d.outcome,
        CASE WHEN d.old_key IS NOT NULL THEN d.old_key
-            WHEN d.outcome = 'apply' THEN k.last_key + row_number() OVER (
-                PARTITION BY d.old_key IS NULL AND d.outcome = 'apply' ORDER BY d.occ)
+            WHEN d.outcome = 'apply' THEN k.last_key + d.occ
        END AS resource_key
   FROM decided d
- CROSS JOIN (SELECT coalesce(max(resource_key), 0) AS last_key FROM @rwe.fhir_resource) k;
+ CROSS JOIN (SELECT @last_key::bigint AS last_key) k;  -- the largest key before the run
 CREATE INDEX ON candidate (resource_type, fhir_id) WHERE outcome = 'apply';
 ANALYZE candidate;

@@ -1,0 +1,7 @@
+-- The first-load direct path's checks (rwe/etl/direct.py), after resolve: staged occurrences
+-- that are another version (or a deletion) of a direct Observation (the id map was empty
+-- before the run, so any match is one), and the Patients/Encounters direct rows point to that
+-- the merge does not load.
+SELECT (SELECT count(*) FROM candidate WHERE old_state IS NOT NULL),
+       (SELECT count(*) FROM direct_depends d LEFT JOIN winner w ON w.occ = d.occ
+         WHERE w.occ IS NULL OR w.outcome <> 'apply' OR w.action <> 'loaded');

@@ -1,0 +1,7 @@
+-- Take back the first-load direct path's rows (rwe/etl/direct.py) when the run loads nothing
+-- (above --max-reject-rate): before the merge, this run's id-map rows are exactly them.
+DELETE FROM @cdm.measurement t USING @rwe.fhir_resource f
+ WHERE f.run_id = @run_id AND t.measurement_id = f.resource_key * 1000;
+DELETE FROM @cdm.observation t USING @rwe.fhir_resource f
+ WHERE f.run_id = @run_id AND t.observation_id = f.resource_key * 1000;
+DELETE FROM @rwe.fhir_resource WHERE run_id = @run_id;
