@@ -215,3 +215,21 @@ def test_a_second_run_is_not_a_first_load(
     etl(staged_database, tmp_path / "b", direct=False)
     assert second["direct"] == 0
     assert state(database) == state(staged_database)
+
+
+def test_a_repeated_id_the_pre_read_missed_fails_the_copy_and_the_run_starts_over(
+    database: Database,
+    staged_database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The id map's unique key is the safety net behind the pre-read."""
+    monkeypatch.setattr("rwe.etl.run.repeated_ids", lambda sources: frozenset())
+    write_ndjson(tmp_path / "in" / "Patient.ndjson", [patient("p1")])
+    write_ndjson(tmp_path / "in" / "Observation.1.ndjson", [observation("o1", "p1")])
+    write_ndjson(tmp_path / "in" / "Observation.2.ndjson", [observation("o1", "p1")])
+    with caplog.at_level(logging.INFO, logger="rwe.etl.run"):
+        direct, _ = both(database, staged_database, tmp_path / "in")
+    assert "an Observation id occurs more than once" in caplog.text
+    assert direct["direct"] == 0
