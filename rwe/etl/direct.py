@@ -38,6 +38,7 @@ from rwe.etl.transform.common import SOURCE_VALUE_MAX
 
 TARGETS = ("Patient", "Encounter")  # what a direct Observation may point to
 _DATES_MAX = 50_000
+_FRACTION = re.compile(r"\.\d+")
 _UTC = dt.UTC
 
 
@@ -143,8 +144,9 @@ class Direct:
         except KeyError:
             pass
         found: tuple[str, str] | None = None
-        fraction = text[19:].split("+")[0].split("-")[0].rstrip("Z")
-        if start.instant is not None and len(fraction) <= 7:  # "." and ≤ 6 digits
+        fraction = _FRACTION.search(text)
+        digits = len(fraction.group()) if fraction else 0  # "." and the fractional digits
+        if start.instant is not None and digits <= 7:
             try:
                 utc = start.instant.astimezone(_UTC).replace(tzinfo=None)
                 found = (utc.date().isoformat(), utc.isoformat(sep=" "))

@@ -138,7 +138,7 @@ def _stage(lines: list[bytes], fast: bool) -> tuple[Any, ...]:
     buffer = RowBuffer(limit=1 << 62)
     pipeline = Pipeline(ctx, buffer, SkipSet.empty(), b"salt")
     if not fast:
-        pipeline.fast.rows = lambda line: None  # type: ignore[method-assign]
+        pipeline.fast.parts = lambda line: None  # type: ignore[method-assign]
     todo = [(n, line, hash(line)) for n, line in enumerate(lines, start=1)]
     pipeline.decode_lines(todo, 1)
     counts = pipeline.counts
