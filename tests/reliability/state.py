@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,6 +127,34 @@ def rwe_etl(
         text=True,
         timeout=timeout,
     )
+
+
+def paused_etl(db: Database, source: Path, label: str, pause: Path) -> subprocess.Popen[str]:
+    """`python -m rwe etl SOURCE` against `db`, started and held at the first SQL statement
+    holding `label` until `pause` is deleted (the step hook); returns once it is held."""
+    env = {
+        **os.environ,
+        "RWE_DATABASE_URL": db.url,
+        "PYTHONPATH": str(HOOK),
+        "RWE_TEST_STEP_ACTION": "pause",
+        "RWE_TEST_STEP_PAUSE": str(pause),
+        "RWE_TEST_STEP_AT_LABEL": label,
+    }
+    load = subprocess.Popen(
+        [sys.executable, "-m", "rwe", "etl", str(source), "--no-derive", "--no-gates"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not pause.exists():
+        if load.poll() is not None or time.monotonic() > deadline:
+            load.kill()
+            _, err = load.communicate()
+            raise AssertionError(f"the load did not reach {label!r}: {err[-2000:]}")
+        time.sleep(0.05)
+    return load
 
 
 def rows(db: Database, query: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -4,12 +4,10 @@ equals an uninterrupted load."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from rwe.db.connection import Database
@@ -19,7 +17,7 @@ from rwe.errors import ExitCode
 from rwe.etl.run import EtlOptions, run_etl
 from rwe.synth.export import SynthOptions, synthesize
 from rwe.synth.increment import IncrementConfig
-from tests.reliability.state import HOOK, checksums, rows
+from tests.reliability.state import checksums, paused_etl, rows
 
 
 def test_server_stopped_mid_load_fails_clearly_and_the_rerun_completes(
@@ -41,26 +39,9 @@ def test_server_stopped_mid_load_fails_clearly_and_the_rerun_completes(
         init_database(db)
         run_etl(db, [str(base)], EtlOptions())
         pause = tmp_path / "paused"
-        env = {
-            **os.environ,
-            "RWE_DATABASE_URL": db.url,
-            "PYTHONPATH": str(HOOK),
-            "RWE_TEST_STEP_ACTION": "pause",
-            "RWE_TEST_STEP_PAUSE": str(pause),
-            "RWE_TEST_STEP_AT_LABEL": "-- Remove the MEASUREMENT",  # merging into the CDM
-        }
-        load = subprocess.Popen(
-            [sys.executable, "-m", "rwe", "etl", str(night), "--no-derive", "--no-gates"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # held while merging into the CDM
+        load = paused_etl(db, night, "-- Remove the MEASUREMENT", pause)
         try:
-            deadline = time.monotonic() + 120
-            while not pause.exists():
-                assert load.poll() is None and time.monotonic() < deadline, load.stderr
-                time.sleep(0.05)
             assert stop_embedded(server)
             pause.unlink()
             _, err = load.communicate(timeout=120)

@@ -3,9 +3,6 @@ completes and nothing is loaded twice."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,7 +10,7 @@ from rwe.db.connection import Database
 from rwe.errors import ExitCode
 from rwe.etl.run import EtlOptions, run_etl
 from rwe.synth.export import SynthOptions, synthesize
-from tests.reliability.state import HOOK, checksums, clone, rows, rwe_etl
+from tests.reliability.state import checksums, clone, paused_etl, rows, rwe_etl
 
 LOCKED = (
     "Error: another `rwe etl` run is loading this database. Wait for it to finish "
@@ -31,26 +28,9 @@ def test_second_load_refuses_while_the_first_holds_the_lock(
         expected = checksums(reference)
 
     pause = tmp_path / "paused"
-    env = {
-        **os.environ,
-        "RWE_DATABASE_URL": database.url,
-        "PYTHONPATH": str(HOOK),
-        "RWE_TEST_STEP_ACTION": "pause",
-        "RWE_TEST_STEP_PAUSE": str(pause),
-        "RWE_TEST_STEP_AT_LABEL": "COPY",  # the first run holds the lock, mid-staging
-    }
-    first = subprocess.Popen(
-        [sys.executable, "-m", "rwe", "etl", str(export), "--no-derive", "--no-gates"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # the first run holds the lock, mid-staging
+    first = paused_etl(database, export, "COPY", pause)
     try:
-        deadline = time.monotonic() + 120
-        while not pause.exists():
-            assert first.poll() is None and time.monotonic() < deadline, first.stderr
-            time.sleep(0.05)
         started = time.monotonic()
         second = rwe_etl(database, str(export))
         assert second.returncode == ExitCode.LOCKED
