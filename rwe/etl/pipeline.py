@@ -15,7 +15,7 @@ from rwe.etl.extract.batch import Batch
 from rwe.etl.fast import FastObservation
 from rwe.etl.load import DELIMITER, RowBuffer
 from rwe.etl.shape import explain, structure_problem
-from rwe.etl.skip import SkipSet, content_hash
+from rwe.etl.skip import DeferredSkipSet, SkipSet, content_hash
 from rwe.etl.transform import TRANSFORMS, Context, RejectError
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class Pipeline:
         self,
         ctx: Context,
         stager: RowBuffer,
-        skip: SkipSet,
+        skip: SkipSet | DeferredSkipSet,
         salt: bytes,
         direct: Direct | None = None,
     ) -> None:
