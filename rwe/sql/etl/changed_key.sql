@@ -11,3 +11,10 @@ SELECT f.resource_key, f.resource_type, f.person_id FROM @rwe.fhir_resource f
  WHERE f.state = 'loaded';
 CREATE INDEX ON changed_key (resource_key);
 ANALYZE changed_key;
+-- The dates of the event rows this run removes (removed) and adds, per person: the delete_
+-- and insert_ steps fill it; observation_period.sql rebuilds only the periods they may shrink.
+-- first_date/last_date are each row's contribution to the period, as observation_period.sql
+-- counts it.
+CREATE TEMP TABLE event_date (
+    person_id bigint, first_date date, last_date date, removed boolean
+) ON COMMIT DROP;

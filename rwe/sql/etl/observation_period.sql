@@ -1,5 +1,5 @@
 -- OBSERVATION_PERIOD: one period per person, from their first to their last event date,
--- type 32882 "Standard algorithm from EHR"; rebuilt for the persons this run touched.
+-- type 32882 "Standard algorithm from EHR"; updated for the persons this run touched.
 -- Only recorded dates count: a drug exposure adds its start and its recorded end
 -- (verbatim_end_date), never an end the ETL imputed (days supply, the 30-day default, or the
 -- data date of an exposure still ongoing), so an active statement adds only its start.
@@ -9,6 +9,35 @@ UNION SELECT old_person_id FROM winner WHERE outcome = 'apply' AND old_person_id
 UNION SELECT person_id FROM changed_key WHERE person_id IS NOT NULL;
 CREATE UNIQUE INDEX ON affected_person (person_id);
 ANALYZE affected_person;
+
+-- A period this run removed no event on the first or last date of can only grow: its new
+-- bounds come from the dates of the rows added (event_date, filled by the merge steps), not
+-- from every event of the person (a nightly increment touches many persons with long
+-- histories). The other touched persons' periods are rebuilt from all their events.
+CREATE TEMP TABLE grown_period ON COMMIT DROP AS
+SELECT o.person_id,
+       least(o.observation_period_start_date, min(d.first_date)) AS start_date,
+       greatest(o.observation_period_end_date, max(d.last_date)) AS end_date
+  FROM @cdm.observation_period o
+  JOIN affected_person a ON a.person_id = o.person_id
+  LEFT JOIN event_date d ON d.person_id = o.person_id AND NOT d.removed
+ WHERE EXISTS (SELECT 1 FROM @cdm.person p WHERE p.person_id = o.person_id)
+   AND NOT EXISTS (
+       SELECT 1 FROM event_date r
+        WHERE r.person_id = o.person_id AND r.removed
+          AND (r.first_date <= o.observation_period_start_date
+               OR r.last_date >= o.observation_period_end_date))
+ GROUP BY o.person_id, o.observation_period_start_date, o.observation_period_end_date;
+
+UPDATE @cdm.observation_period o
+   SET observation_period_start_date = g.start_date, observation_period_end_date = g.end_date
+  FROM grown_period g
+ WHERE o.person_id = g.person_id
+   AND (o.observation_period_start_date, o.observation_period_end_date)
+       <> (g.start_date, g.end_date);
+
+DELETE FROM affected_person a USING grown_period g WHERE a.person_id = g.person_id;
+ANALYZE affected_person;  -- often few are left: let the planner use the person_id indexes
 
 DELETE FROM @cdm.observation_period o USING affected_person a WHERE o.person_id = a.person_id;
 
