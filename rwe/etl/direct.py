@@ -50,10 +50,11 @@ _ID = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
 
 
 def repeated_ids(sources: list[Source]) -> frozenset[int]:
-    """hash() of the ids that occur on more than one Observation line of the NDJSON inputs (a
-    cheap pre-read: the first `"id":"..."` of a line, which on a line the fast path accepts is
-    the resource's own): those are staged, so the merge ranks their versions. Memory: 8 bytes
-    per Observation line while sorting."""
+    """hash() of the ids (as bytes) that occur on more than one Observation line of the NDJSON
+    inputs (a cheap pre-read: the first `"id":"..."` of a line, which on a line the fast path
+    accepts is the resource's own, its bytes the UTF-8 of the decoded id as the fast path
+    takes no line with escapes): those are staged, so the merge ranks their versions. Memory:
+    8 bytes per Observation line while sorting."""
     found = array("q")
     for source in sources:
         for batch in source.batches():
@@ -61,7 +62,7 @@ def repeated_ids(sources: list[Source]) -> frozenset[int]:
                 if b'"Observation"' in line:
                     match = _ID.search(line)
                     if match is not None:
-                        found.append(hash(match.group(1).decode("ascii", "replace")))
+                        found.append(hash(match.group(1)))
     hashes = np.frombuffer(found, dtype=np.int64)
     if hashes.size < 2:
         return frozenset()
@@ -100,7 +101,7 @@ class Direct:
         PostgreSQL)."""
         ident, last_updated, person, visit, head, start, value, tail = hit
         patient = self.targets["Patient"].get(person)
-        if patient is None or (self.repeated and hash(ident) in self.repeated):
+        if patient is None or (self.repeated and hash(ident.encode()) in self.repeated):
             return None
         encounter = None
         if visit:
