@@ -37,11 +37,27 @@ class When(NamedTuple):
         return (self.instant - (self.instant.utcoffset() or dt.timedelta())).date()
 
 
+_PARSED: dict[str, When] = {}  # the same dates recur (birth dates, export stamps, days)
+_PARSED_MAX = 50_000  # ≈ 15 MB; emptied when full
+
+
 def parse_when(value: object, element: str) -> When:
     """Parse a FHIR date or dateTime; partial dates are imputed to the first day (§f2o-071)
     and datetimes converted to UTC (§f2o-072), keeping sub-day precision (§f2o-073).
     A `DateError` names the element and what is wrong, never the value (a malformed birth
     date may still be a real one: reject reasons are shown to operators)."""
+    if value.__class__ is str:
+        known = _PARSED.get(value)
+        if known is not None:
+            return known
+    when = _parse(value, element)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[value] = when  # type: ignore[index]
+    return when
+
+
+def _parse(value: object, element: str) -> When:
     if not isinstance(value, str):
         raise DateError(f"{element} is not a string")
     if len(value) > 10:
