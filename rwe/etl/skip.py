@@ -59,10 +59,6 @@ class DeferredSkipSet:
         self._seen = 0
         self._set: SkipSet | None = None
 
-    @property
-    def loaded(self) -> bool:
-        return self._set is not None
-
     def lookup(self, hashes: list[int]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int16]]:
         if self._set is None:
             self._seen += len(hashes)
