@@ -42,10 +42,6 @@ _FRACTION = re.compile(r"\.\d+")
 _UTC = dt.UTC
 
 
-class DirectConflict(Exception):
-    """The direct path's assumption did not hold: load the run through staging instead."""
-
-
 _ID = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
 
 

@@ -178,17 +178,12 @@ class FastObservation:
             self._routes[categories] = found
         return found
 
-    def rows(self, line: bytes) -> tuple[str, str, str, str, str] | None:
-        """(fhir id, last_updated, person ref, visit ref, COPY text of the event row without
-        its occ) as COPY text (None is ""), or None: take the generic path."""
-        hit = self.parts(line)
-        return None if hit is None else self.text(hit)
-
     @staticmethod
     def text(
         hit: tuple[str, str, str, str, _Head, When, int | float, _Tail],
     ) -> tuple[str, str, str, str, str]:
-        """rows() of a parts() hit."""
+        """A parts() hit as staging text: (fhir id, last_updated, person ref, visit ref, COPY
+        text of the event row without its occ), None being ""."""
         ident, last_updated, person, visit, head, start, value, tail = hit
         # The COPY text of the event row (rwe.etl.load.encode_row of the same values: None
         # and "" are empty; no value can hold the delimiter, quote, CR, LF or NUL, see parts()).
@@ -202,7 +197,7 @@ class FastObservation:
     def parts(
         self, line: bytes
     ) -> tuple[str, str, str, str, _Head, When, int | float, _Tail] | None:
-        """The pieces of a fast-path Observation's row (rows() joins them as staging text,
+        """The pieces of a fast-path Observation's row (text() joins them as staging text,
         rwe.etl.direct as CDM rows), or None: take the generic path. The counters of the
         generic path are updated (once per returned hit)."""
         if b"\\" in line:

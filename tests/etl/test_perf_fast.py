@@ -165,5 +165,5 @@ def test_fast_path_takes_the_common_shape() -> None:
     mappings = load_mappings()
     ctx = Context(vocabulary=memory_vocabulary(mappings, CONCEPTS, UNITS), mappings=mappings)
     pipeline = Pipeline(ctx, RowBuffer(), SkipSet.empty(), b"salt")
-    assert pipeline.fast.rows(json.dumps(BASE).encode()) is not None
-    assert pipeline.fast.rows(json.dumps({**BASE, "note": [{"text": "n"}]}).encode()) is None
+    assert pipeline.fast.parts(json.dumps(BASE).encode()) is not None
+    assert pipeline.fast.parts(json.dumps({**BASE, "note": [{"text": "n"}]}).encode()) is None
