@@ -2,4 +2,5 @@
 
 from rwe.cli import main
 
-main()
+if __name__ == "__main__":  # not in a spawned worker process
+    main()

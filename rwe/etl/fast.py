@@ -95,10 +95,10 @@ def _ref_id(ref: _Reference | None, expected: str) -> str | bool | None:
     generic path must decide (other forms, other types)."""
     if ref is None:
         return None
-    parts = ref.reference.split("/")
-    if len(parts) != 2 or parts[0] != expected:
+    kind, slash, ident = ref.reference.partition("/")
+    if kind != expected or not slash or "/" in ident:
         return False
-    return parts[1]
+    return ident
 
 
 class FastObservation:
@@ -108,7 +108,7 @@ class FastObservation:
         self.ctx = ctx
         mappings = ctx.mappings
         self.excluded = mappings.excluded_status.get("Observation", frozenset())
-        self._dates: dict[tuple[str, str], When | None] = {}
+        self._dates: dict[str, When | None] = {}  # None: the generic path explains it
         self._routes: dict[tuple[str, ...], tuple[str, int]] = {}
         self._heads: dict[tuple[str | None, ...], _Head] = {}  # (system, code, *categories)
         self._tails: dict[tuple[str, str | None, bool], _Tail] = {}  # (unit, text, UCUM?)
@@ -149,18 +149,20 @@ class FastObservation:
         return f"{concept}{DELIMITER}{source}{_EMPTY_TAIL}", unmapped, f"{concept}", source
 
     def _when(self, value: str, element: str) -> When | None:
-        key = (value, element)
+        """The parsed date, or None when the generic path must reject it (whatever the
+        element: only the message names it)."""
         try:
-            return self._dates[key]
+            return self._dates[value]
         except KeyError:
             pass
+        parsed: When | None
         try:
-            parsed: When | None = parse_when(value, element)
+            parsed = parse_when(value, element)
         except DateError:
             parsed = None
         if len(self._dates) >= _DATES_MAX:
             self._dates.clear()
-        self._dates[key] = parsed
+        self._dates[value] = parsed
         return parsed
 
     def _route(self, categories: tuple[str, ...]) -> tuple[str, int]:

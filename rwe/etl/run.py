@@ -21,7 +21,7 @@ from rwe.db.migrate import require_schema, schema_params
 from rwe.errors import BadInputError, DatabaseUnreachableError, LockedError
 from rwe.etl import load
 from rwe.etl.dates import parse_when
-from rwe.etl.direct import Direct, repeated_ids
+from rwe.etl.direct import Direct, PreRead, repeated_ids
 from rwe.etl.extract.batch import Source
 from rwe.etl.mappings import load_mappings
 from rwe.etl.parallel import WorkerPool
@@ -58,7 +58,9 @@ class EtlOptions:
     skip_unchanged: bool = True
     workers: int = 1  # >1: transform large NDJSON inputs in that many spawned processes
     direct: bool = True  # first load: COPY common Observations straight in (rwe.etl.direct)
-    parallel_min_bytes: int = 32 << 20  # smaller inputs: spawning workers costs more
+    # Smaller inputs: starting worker processes (or a first load's pre-read process,
+    # rwe.etl.direct.PreRead) costs more than it saves.
+    parallel_min_bytes: int = 32 << 20
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -233,8 +235,11 @@ def _run(
         return Pipeline(ctx, stager, skip, salt, direct)
 
     direct = None
+    pre_read = None
     if options.direct and last_key == 0 and _all_local(sources):
-        direct = Direct(run_id, 0, repeated_ids(sources))
+        background = _local_bytes(sources) >= options.parallel_min_bytes
+        pre_read = PreRead(repeated_ids, sources, background)
+        direct = Direct(run_id, 0, pre_read.result)
         main.execute("SAVEPOINT rwe_direct")
     try:
         pipeline = _read(db, main, sources, options, progress, started, params, make, direct)
@@ -244,6 +249,9 @@ def _run(
         if direct is None or exc.diag.table_name != "fhir_resource":
             raise
         conflict = "an Observation id occurs more than once"
+    finally:
+        if pre_read is not None:
+            pre_read.close()
     if direct is not None and conflict is not None:
         # The direct path's assumption failed (rwe.etl.direct): start over through staging.
         main.execute("ROLLBACK TO SAVEPOINT rwe_direct")

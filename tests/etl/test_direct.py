@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 
 from rwe.db.connection import Database
+from rwe.etl import direct as direct_module
+from rwe.etl.direct import PreRead, repeated_ids
+from rwe.etl.extract.discover import discover
 from rwe.synth.export import SynthOptions, synthesize
 from tests.conftest import fresh_database
 from tests.etl.helpers import checksums, etl, rows, write_ndjson
@@ -46,9 +49,9 @@ def state(database: Database) -> dict[str, Any]:
 
 
 def both(
-    database: Database, staged_database: Database, *sources: Path
+    database: Database, staged_database: Database, *sources: Path, **options: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    direct = etl(database, *sources)
+    direct = etl(database, *sources, **options)
     staged = etl(staged_database, *sources, direct=False)
     assert staged["direct"] == 0
     assert state(database) == state(staged_database)
@@ -233,3 +236,54 @@ def test_a_repeated_id_the_pre_read_missed_fails_the_copy_and_the_run_starts_ove
         direct, _ = both(database, staged_database, tmp_path / "in")
     assert "an Observation id occurs more than once" in caplog.text
     assert direct["direct"] == 0
+
+
+def test_the_pre_read_process_stages_an_id_read_twice(
+    database: Database,
+    staged_database: Database,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A large input is pre-read in a spawned process (here: any input); its answer is the
+    same, so the repeated lab is staged and nothing starts over."""
+    folder = tmp_path / "in"
+    write_ndjson(folder / "Patient.ndjson", [patient("p1"), patient("p2")])
+    labs = [observation("o1", "p1"), observation("o2", "p2")]
+    write_ndjson(folder / "Observation.1.ndjson", labs)
+    write_ndjson(folder / "Observation.2.ndjson", [observation("o1", "p1", status="amended")])
+    with caplog.at_level(logging.DEBUG, logger="rwe.etl"):
+        direct, _ = both(database, staged_database, folder, parallel_min_bytes=0)
+    assert "through staging" not in caplog.text
+    assert "pre-read process failed" not in caplog.text
+    assert direct["direct"] == 1  # o2; o1's two versions went through the merge
+
+
+def _labs(folder: Path) -> list[Any]:
+    write_ndjson(folder / "Patient.ndjson", [patient("p1")])
+    labs = [observation(f"o{i}", "p1") for i in range(5)]
+    write_ndjson(folder / "Observation.1.ndjson", labs)
+    write_ndjson(folder / "Observation.2.ndjson", [labs[3], observation("o3-other", "p1")])
+    return discover([str(folder)])
+
+
+def test_repeated_ids_tells_colliding_hashes_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = _labs(tmp_path)
+    assert repeated_ids(sources) == frozenset({"o3"})
+    monkeypatch.setattr(direct_module, "hash", lambda _: 7, raising=False)  # all collide
+    assert repeated_ids(sources) == frozenset({"o3"})
+
+
+def test_a_pre_read_process_that_died_is_done_here(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sources = _labs(tmp_path)
+    assert PreRead(repeated_ids, sources, background=True).result() == frozenset({"o3"})
+    dying = PreRead(repeated_ids, sources, background=True)
+    assert dying._process is not None
+    dying._process.kill()
+    with caplog.at_level(logging.DEBUG, logger="rwe.etl.direct"):
+        assert dying.result() == frozenset({"o3"})
+    assert "pre-read process failed (it died); pre-reading here" in caplog.text
+    assert dying._process is None  # closed
