@@ -26,8 +26,9 @@ WITH ranked AS (
                ELSE 'apply'
            END AS outcome
     FROM ranked r
-    LEFT JOIN @rwe.fhir_resource f
-           ON f.resource_type = r.resource_type AND f.fhir_id = r.fhir_id
+    LEFT JOIN @rwe.fhir_resource f  -- on a first load nothing was loaded before the run:
+           ON @last_key > 0         -- no lookup (the direct path's rows are this run's)
+          AND f.resource_type = r.resource_type AND f.fhir_id = r.fhir_id
 )
 SELECT d.occ, d.resource_type, d.fhir_id, d.last_updated, d.action, d.reason, d.person_ref,
        d.visit_ref, d.medication_ref, d.content_hash, d.file_no, d.line, d.old_state,
