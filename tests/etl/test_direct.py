@@ -17,6 +17,7 @@ import pytest
 from rwe.db.connection import Database
 from rwe.etl import direct as direct_module
 from rwe.etl.direct import PreRead, repeated_ids
+from rwe.etl.extract.batch import Source
 from rwe.etl.extract.discover import discover
 from rwe.synth.export import SynthOptions, synthesize
 from tests.conftest import fresh_database
@@ -258,7 +259,7 @@ def test_the_pre_read_process_stages_an_id_read_twice(
     assert direct["direct"] == 1  # o2; o1's two versions went through the merge
 
 
-def _labs(folder: Path) -> list[Any]:
+def _labs(folder: Path) -> list[Source]:
     write_ndjson(folder / "Patient.ndjson", [patient("p1")])
     labs = [observation(f"o{i}", "p1") for i in range(5)]
     write_ndjson(folder / "Observation.1.ndjson", labs)
