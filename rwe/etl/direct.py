@@ -22,138 +22,23 @@ that both paths leave identical databases.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import multiprocessing
 import re
-from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import psycopg
 
 from rwe.db.sqlfiles import read_sql
 from rwe.etl.dates import When
-from rwe.etl.extract.batch import Source
 from rwe.etl.load import DELIMITER
 from rwe.etl.transform.common import SOURCE_VALUE_MAX
-
-log = logging.getLogger(__name__)
 
 TARGETS = ("Patient", "Encounter")  # what a direct Observation may point to
 _DATES_MAX = 50_000
 _FRACTION = re.compile(r"\.\d+")
 _UTC = dt.UTC
 _UNSEEN = ("", "")  # not in the UTC cache yet (None there: stage it)
-
-
-_ID = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
-
-
-def _observation_ids(sources: list[Source]) -> Iterator[bytes]:
-    """The first `"id":"..."` of each Observation line of the NDJSON inputs: on a line the
-    fast path accepts it is the resource's own id, its bytes the UTF-8 of the decoded id (the
-    fast path takes no line with escapes)."""
-    for source in sources:
-        for batch in source.batches():
-            for line in batch.lines:
-                if b'"Observation"' in line:
-                    match = _ID.search(line)
-                    if match is not None:
-                        yield match.group(1)
-
-
-def repeated_ids(sources: list[Source]) -> frozenset[str]:
-    """The ids that occur on more than one Observation line of the NDJSON inputs (a cheap
-    pre-read): those are staged, so the merge ranks their versions. One pass keeps an 8-byte
-    hash per line (sorted in place); only when two hashes are equal does a second pass count
-    those ids themselves (hashes may collide)."""
-    found = array("q")
-    for ident in _observation_ids(sources):
-        found.append(hash(ident))
-    if len(found) < 2:
-        return frozenset()
-    hashes = np.frombuffer(found, dtype=np.int64)  # a view of `found`
-    hashes.sort()
-    same = hashes[1:] == hashes[:-1]
-    suspects = frozenset(int(h) for h in np.unique(hashes[1:][same]))
-    del hashes, same
-    if not suspects:
-        return frozenset()
-    counts = Counter(i for i in _observation_ids(sources) if hash(i) in suspects)
-    return frozenset(i.decode("utf-8", "replace") for i, n in counts.items() if n > 1)
-
-
-def _pre_read_process(conn: Connection, sources: list[Source]) -> None:
-    try:
-        conn.send(repeated_ids(sources))
-    except BaseException as exc:  # the parent pre-reads itself and reports what broke
-        conn.send(f"{type(exc).__name__}: {exc}")
-    finally:
-        conn.close()
-
-
-class PreRead:
-    """`repeated_ids` of the run's sources. For a large input it is worked out in a spawned
-    process, on the core PostgreSQL leaves idle while this one reads the files that come
-    before the Observations (Patients, Encounters, ...: rwe.etl.extract.discover's order);
-    a small input is pre-read here when first needed (starting a process costs more)."""
-
-    def __init__(
-        self,
-        find: Callable[[list[Source]], frozenset[str]],
-        sources: list[Source],
-        background: bool,
-    ) -> None:
-        self._find = find
-        self._sources = sources
-        self._value: frozenset[str] | None = None
-        self._process: BaseProcess | None = None
-        self._conn: Connection | None = None
-        if background:
-            context = multiprocessing.get_context("spawn")
-            self._conn, child = context.Pipe(duplex=False)
-            self._process = context.Process(
-                target=_pre_read_process, args=(child, sources), name="rwe-pre-read", daemon=True
-            )
-            try:
-                self._process.start()
-            except OSError as exc:  # no process to be had: result() pre-reads here
-                log.debug("pre-read process not started (%s)", exc)
-                self._process = None
-                self._conn.close()
-                self._conn = None
-            child.close()
-
-    def result(self) -> frozenset[str]:
-        if self._value is not None:
-            return self._value
-        value: object = None
-        if self._conn is not None:
-            try:
-                value = self._conn.recv()
-            except (EOFError, OSError):
-                value = None  # the process died (killed, out of memory)
-            self.close()
-        if not isinstance(value, frozenset):
-            log.debug("pre-read process failed (%s); pre-reading here", value or "it died")
-            value = self._find(self._sources)  # a read error is raised here, as it would be
-        self._value = value
-        return value
-
-    def close(self) -> None:
-        """Stop the process if it still runs (the run ended first)."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.terminate()
-            self._process.join()
-            self._process = None
 
 
 class Direct:

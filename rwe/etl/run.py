@@ -21,11 +21,12 @@ from rwe.db.migrate import require_schema, schema_params
 from rwe.errors import BadInputError, DatabaseUnreachableError, LockedError
 from rwe.etl import load
 from rwe.etl.dates import parse_when
-from rwe.etl.direct import Direct, PreRead, repeated_ids
+from rwe.etl.direct import Direct
 from rwe.etl.extract.batch import Source
 from rwe.etl.mappings import load_mappings
 from rwe.etl.parallel import WorkerPool
 from rwe.etl.pipeline import TYPE_NAMES, Pipeline
+from rwe.etl.preread import PreRead, repeated_ids
 from rwe.etl.report import TOP_UNMAPPED, tally
 from rwe.etl.skip import DeferredSkipSet, SkipSet
 from rwe.etl.sources import resolve_sources
@@ -59,7 +60,7 @@ class EtlOptions:
     workers: int = 1  # >1: transform large NDJSON inputs in that many spawned processes
     direct: bool = True  # first load: COPY common Observations straight in (rwe.etl.direct)
     # Smaller inputs: starting worker processes (or a first load's pre-read process,
-    # rwe.etl.direct.PreRead) costs more than it saves.
+    # rwe.etl.preread.PreRead) costs more than it saves.
     parallel_min_bytes: int = 32 << 20
     extra: dict[str, Any] = field(default_factory=dict)
 

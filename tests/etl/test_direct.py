@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from rwe.db.connection import Database
-from rwe.etl import direct as direct_module
-from rwe.etl.direct import PreRead, repeated_ids
+from rwe.etl import preread
 from rwe.etl.extract.batch import Source
 from rwe.etl.extract.discover import discover
+from rwe.etl.preread import PreRead, repeated_ids
 from rwe.synth.export import SynthOptions, synthesize
 from tests.conftest import fresh_database
 from tests.etl.helpers import checksums, etl, rows, write_ndjson
@@ -272,7 +272,7 @@ def test_repeated_ids_tells_colliding_hashes_apart(
 ) -> None:
     sources = _labs(tmp_path)
     assert repeated_ids(sources) == frozenset({"o3"})
-    monkeypatch.setattr(direct_module, "hash", lambda _: 7, raising=False)  # all collide
+    monkeypatch.setattr(preread, "_hash32", lambda _: 7)  # all collide
     assert repeated_ids(sources) == frozenset({"o3"})
 
 
@@ -284,7 +284,7 @@ def test_a_pre_read_process_that_died_is_done_here(
     dying = PreRead(repeated_ids, sources, background=True)
     assert dying._process is not None
     dying._process.kill()
-    with caplog.at_level(logging.DEBUG, logger="rwe.etl.direct"):
+    with caplog.at_level(logging.DEBUG, logger="rwe.etl.preread"):
         assert dying.result() == frozenset({"o3"})
     assert "pre-read process failed (it died); pre-reading here" in caplog.text
     assert dying._process is None  # closed
