@@ -32,6 +32,7 @@ import psycopg
 from rwe.db.sqlfiles import read_sql
 from rwe.etl.dates import When
 from rwe.etl.load import DELIMITER
+from rwe.etl.preread import id_hash
 from rwe.etl.transform.common import SOURCE_VALUE_MAX
 
 TARGETS = ("Patient", "Encounter")  # what a direct Observation may point to
@@ -44,11 +45,11 @@ _UNSEEN = ("", "")  # not in the UTC cache yet (None there: stage it)
 class Direct:
     """One run attempt's direct path: what it read earlier, what its rows depend on."""
 
-    def __init__(self, run_id: int, last_key: int, repeated: Callable[[], frozenset[str]]) -> None:
+    def __init__(self, run_id: int, last_key: int, repeated: Callable[[], frozenset[int]]) -> None:
         self.run_id = run_id
         self.last_key = last_key
         self._repeated = repeated  # called when the first Observation comes
-        self.repeated: frozenset[str] | None = None  # ids on several Observation lines
+        self.repeated: frozenset[int] | None = None  # id_hash of ids read more than once
         self.targets: dict[str, dict[str, int]] = {kind: {} for kind in TARGETS}
         self.depends: set[int] = set()  # occurrences of Patients/Encounters direct rows use
         self.loaded = 0
@@ -75,7 +76,7 @@ class Direct:
         if repeated is None:
             repeated = self.repeated = self._repeated()
         patient = self.targets["Patient"].get(person)
-        if patient is None or ident in repeated:
+        if patient is None or (repeated and id_hash(ident.encode()) in repeated):
             return None
         encounter = None
         if visit:

@@ -18,7 +18,7 @@ from rwe.db.connection import Database
 from rwe.etl import preread
 from rwe.etl.extract.batch import Source
 from rwe.etl.extract.discover import discover
-from rwe.etl.preread import PreRead, repeated_ids
+from rwe.etl.preread import PreRead, id_hash, repeated_ids
 from rwe.synth.export import SynthOptions, synthesize
 from tests.conftest import fresh_database
 from tests.etl.helpers import checksums, etl, rows, write_ndjson
@@ -267,24 +267,41 @@ def _labs(folder: Path) -> list[Source]:
     return discover([str(folder)])
 
 
-def test_repeated_ids_tells_colliding_hashes_apart(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_repeated_ids_are_found_by_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sources = _labs(tmp_path)
-    assert repeated_ids(sources) == frozenset({"o3"})
-    monkeypatch.setattr(preread, "_hash32", lambda _: 7)  # all collide
-    assert repeated_ids(sources) == frozenset({"o3"})
+    assert repeated_ids(sources) == frozenset({id_hash(b"o3")})
+    monkeypatch.setattr(preread, "id_hash", lambda _: 7)  # all collide
+    assert repeated_ids(sources) == frozenset({7})
+
+
+def test_labs_whose_id_hashes_collide_are_staged_too(
+    database: Database,
+    staged_database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The pre-read gives hashes: an id that only shares its hash with a repeated one is
+    staged as well, and the load is the same."""
+    for module in ("rwe.etl.preread", "rwe.etl.direct"):
+        monkeypatch.setattr(f"{module}.id_hash", lambda _: 7)
+    _labs(tmp_path)
+    with caplog.at_level(logging.INFO, logger="rwe.etl.run"):
+        direct, _ = both(database, staged_database, tmp_path)
+    assert "through staging" not in caplog.text
+    assert direct["direct"] == 0
 
 
 def test_a_pre_read_process_that_died_is_done_here(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     sources = _labs(tmp_path)
-    assert PreRead(repeated_ids, sources, background=True).result() == frozenset({"o3"})
+    expected = frozenset({id_hash(b"o3")})
+    assert PreRead(repeated_ids, sources, background=True).result() == expected
     dying = PreRead(repeated_ids, sources, background=True)
     assert dying._process is not None
     dying._process.kill()
     with caplog.at_level(logging.DEBUG, logger="rwe.etl.preread"):
-        assert dying.result() == frozenset({"o3"})
+        assert dying.result() == expected
     assert "pre-read process failed (it died); pre-reading here" in caplog.text
     assert dying._process is None  # closed
