@@ -46,9 +46,10 @@ def id_hash(ident: bytes) -> int:
 def repeated_ids(sources: list[Source]) -> frozenset[int]:
     """`id_hash` of the ids that may occur on more than one Observation line of the NDJSON
     inputs: Observations whose id has one of these hashes are staged, so the merge ranks their
-    versions. A hash is 4 bytes per line (sorted in place: 35 MB for 8.8 M lines); two ids
-    whose hashes collide (≈ n²/2³³ pairs: ≈ 90 at 880,000 lines, ≈ 9,000 at 8.8 M) are staged
-    too, which is as correct and costs little."""
+    versions. A hash is 4 bytes per line (sorted in place: 35 MB for 8.8 M lines); ids whose
+    hashes merely collide are staged too, which is as correct and costs little (a uniform
+    hash gives ≈ n²/2³³ pairs; CRC-32 on the benchmark's regular ids staged 43,008 of 8.8 M
+    labs)."""
     found = array("I")
     for ident in _observation_ids(sources):
         found.append(id_hash(ident))
