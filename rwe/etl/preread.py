@@ -12,7 +12,7 @@ import re
 import time
 import zlib
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -76,13 +76,7 @@ class PreRead:
     before the Observations (Patients, Encounters, ...: rwe.etl.extract.discover's order);
     a small input is pre-read here when first needed (starting a process costs more)."""
 
-    def __init__(
-        self,
-        find: Callable[[list[Source]], frozenset[int]],
-        sources: list[Source],
-        background: bool,
-    ) -> None:
-        self._find = find
+    def __init__(self, sources: list[Source], background: bool) -> None:
         self._sources = sources
         self._value: frozenset[int] | None = None
         self._process: BaseProcess | None = None
@@ -116,7 +110,7 @@ class PreRead:
             log.debug("waited %.2f s for the pre-read process", time.monotonic() - started)
         if not isinstance(value, frozenset):
             log.debug("pre-read process failed (%s); pre-reading here", value or "it died")
-            value = self._find(self._sources)  # a read error is raised here, as it would be
+            value = repeated_ids(self._sources)  # a read error is raised here, as it would be
         self._value = value
         return value
 

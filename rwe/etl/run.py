@@ -26,7 +26,7 @@ from rwe.etl.extract.batch import Source
 from rwe.etl.mappings import load_mappings
 from rwe.etl.parallel import WorkerPool
 from rwe.etl.pipeline import TYPE_NAMES, Pipeline
-from rwe.etl.preread import PreRead, repeated_ids
+from rwe.etl.preread import PreRead
 from rwe.etl.report import TOP_UNMAPPED, tally
 from rwe.etl.skip import DeferredSkipSet, SkipSet
 from rwe.etl.sources import resolve_sources
@@ -239,7 +239,7 @@ def _run(
     pre_read = None
     if options.direct and last_key == 0 and _all_local(sources):
         background = _local_bytes(sources) >= options.parallel_min_bytes
-        pre_read = PreRead(repeated_ids, sources, background)
+        pre_read = PreRead(sources, background)
         direct = Direct(run_id, 0, pre_read.result)
         main.execute("SAVEPOINT rwe_direct")
     try:

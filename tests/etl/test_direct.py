@@ -229,7 +229,7 @@ def test_a_repeated_id_the_pre_read_missed_fails_the_copy_and_the_run_starts_ove
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The id map's unique key is the safety net behind the pre-read."""
-    monkeypatch.setattr("rwe.etl.run.repeated_ids", lambda sources: frozenset())
+    monkeypatch.setattr("rwe.etl.preread.repeated_ids", lambda sources: frozenset())
     write_ndjson(tmp_path / "in" / "Patient.ndjson", [patient("p1")])
     write_ndjson(tmp_path / "in" / "Observation.1.ndjson", [observation("o1", "p1")])
     write_ndjson(tmp_path / "in" / "Observation.2.ndjson", [observation("o1", "p1")])
@@ -297,8 +297,8 @@ def test_a_pre_read_process_that_died_is_done_here(
 ) -> None:
     sources = _labs(tmp_path)
     expected = frozenset({id_hash(b"o3")})
-    assert PreRead(repeated_ids, sources, background=True).result() == expected
-    dying = PreRead(repeated_ids, sources, background=True)
+    assert PreRead(sources, background=True).result() == expected
+    dying = PreRead(sources, background=True)
     assert dying._process is not None
     dying._process.kill()
     with caplog.at_level(logging.DEBUG, logger="rwe.etl.preread"):
