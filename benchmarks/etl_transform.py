@@ -46,7 +46,7 @@ def main() -> None:
             for _ in range(3):
                 vocabulary = database_vocabulary(db, conn, mappings)
                 ctx = Context(vocabulary=vocabulary, mappings=mappings, data_date="2024-06-01")
-                pipeline = Pipeline(ctx, RowBuffer(limit=1 << 62), SkipSet.empty(), b"salt")
+                pipeline = Pipeline(ctx, RowBuffer(limit=1 << 62), SkipSet.empty(), 7)
                 todo = [(n, line, hash(line)) for n, line in enumerate(lines, start=1)]
                 started = time.perf_counter()
                 pipeline.decode_lines(todo, 1)

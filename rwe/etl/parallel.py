@@ -47,7 +47,7 @@ _worker: dict[str, Any] = {}
 
 
 def _init(
-    url: str, cdm_schema: str, rwe_schema: str, salt: bytes, data_date: str | None = None
+    url: str, cdm_schema: str, rwe_schema: str, salt: int, data_date: str | None = None
 ) -> None:
     db = Database(url=url, cdm_schema=cdm_schema, rwe_schema=rwe_schema)
     conn = db.connect(autocommit=True)

@@ -46,7 +46,7 @@ class Pipeline:
         ctx: Context,
         stager: RowBuffer,
         skip: SkipSet | DeferredSkipSet,
-        salt: bytes,
+        salt: int,
         direct: Direct | None = None,
     ) -> None:
         self.ctx = ctx

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -28,7 +27,7 @@ from rwe.etl.parallel import WorkerPool
 from rwe.etl.pipeline import TYPE_NAMES, Pipeline
 from rwe.etl.preread import PreRead
 from rwe.etl.report import TOP_UNMAPPED, tally
-from rwe.etl.skip import DeferredSkipSet, SkipSet
+from rwe.etl.skip import DeferredSkipSet, SkipSet, content_salt
 from rwe.etl.sources import resolve_sources
 from rwe.etl.transform import Context
 from rwe.etl.vocabulary import database_vocabulary
@@ -215,9 +214,7 @@ def _run(
     mappings = load_mappings()
     vocab = database_vocabulary(db, side, mappings)
     vocab_version = vocabulary_version(side, db)
-    salt = hashlib.blake2b(
-        f"{__version__}|{mappings.fingerprint}|{vocab_version}".encode(), digest_size=16
-    ).digest()
+    salt = content_salt(f"{__version__}|{mappings.fingerprint}|{vocab_version}")
     when = data_date(sources)
     row = main.execute(
         f"SELECT coalesce(max(resource_key), 0) FROM {db.rwe_schema}.fhir_resource"

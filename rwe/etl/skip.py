@@ -9,13 +9,22 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
+from xxhash import xxh3_64_intdigest
 
 
-def content_hash(raw: bytes, salt: bytes) -> int:
-    """A signed 64-bit hash of a resource's bytes; `salt` changes with the mapping (rwe version,
-    mapping files, vocabulary release), so a new mapping re-transforms everything."""
-    digest = hashlib.blake2b(raw, digest_size=8, key=salt).digest()
-    return int.from_bytes(digest, "little", signed=True)
+def content_salt(mapping: str) -> int:
+    """The seed of content_hash for one mapping (rwe version, mapping files, vocabulary
+    release): a new mapping re-transforms everything."""
+    return int.from_bytes(hashlib.blake2b(mapping.encode(), digest_size=8).digest(), "little")
+
+
+def content_hash(raw: bytes, salt: int) -> int:
+    """A signed 64-bit hash (BIGINT) of a resource's bytes, seeded with `salt` (content_salt).
+    XXH3: 0.16 µs for a 560-byte lab Observation, against 2.2 µs for the keyed BLAKE2b it
+    replaced, also 64 bits: a changed resource whose hash equals a stored one would be skipped,
+    a chance of ≈ n²/2⁶⁴ for n changed among n stored, 5·10⁻⁶ at 10 M)."""
+    value = xxh3_64_intdigest(raw, salt)
+    return value - ((value >> 63) << 64)
 
 
 class SkipSet:

@@ -136,7 +136,7 @@ def _stage(lines: list[bytes], fast: bool) -> tuple[Any, ...]:
     mappings = load_mappings()
     ctx = Context(vocabulary=memory_vocabulary(mappings, CONCEPTS, UNITS), mappings=mappings)
     buffer = RowBuffer(limit=1 << 62)
-    pipeline = Pipeline(ctx, buffer, SkipSet.empty(), b"salt")
+    pipeline = Pipeline(ctx, buffer, SkipSet.empty(), 7)
     if not fast:
         pipeline.fast.parts = lambda line: None  # type: ignore[method-assign]
     todo = [(n, line, hash(line)) for n, line in enumerate(lines, start=1)]
@@ -164,6 +164,6 @@ def test_fast_path_stages_what_the_generic_path_stages() -> None:
 def test_fast_path_takes_the_common_shape() -> None:
     mappings = load_mappings()
     ctx = Context(vocabulary=memory_vocabulary(mappings, CONCEPTS, UNITS), mappings=mappings)
-    pipeline = Pipeline(ctx, RowBuffer(), SkipSet.empty(), b"salt")
+    pipeline = Pipeline(ctx, RowBuffer(), SkipSet.empty(), 7)
     assert pipeline.fast.parts(json.dumps(BASE).encode()) is not None
     assert pipeline.fast.parts(json.dumps({**BASE, "note": [{"text": "n"}]}).encode()) is None

@@ -13,9 +13,22 @@ import pytest
 
 from rwe.db.connection import Database
 from rwe.etl import run as etl_run
-from rwe.etl.skip import DeferredSkipSet, SkipSet
+from rwe.etl.skip import DeferredSkipSet, SkipSet, content_hash, content_salt
 from tests.etl.helpers import checksums, etl, write_ndjson
 from tests.etl.test_nightly import patient, wbc
+
+
+def test_content_hash_is_a_bigint_that_changes_with_the_bytes_and_the_mapping() -> None:
+    salt = content_salt("0.1|mappings|vocab")
+    assert salt == content_salt("0.1|mappings|vocab")
+    lines = [b'{"resourceType":"Patient","id":"p%d"}' % i for i in range(2000)]
+    hashes = [content_hash(line, salt) for line in lines]
+    assert hashes == [content_hash(line, salt) for line in lines]  # stable
+    assert len(set(hashes)) == len(lines)
+    assert all(-(1 << 63) <= h < 1 << 63 for h in hashes)  # fits BIGINT
+    assert min(hashes) < 0 < max(hashes)  # the whole signed range is used
+    other = content_salt("0.1|mappings|vocab 2")  # a new vocabulary: everything changes
+    assert not set(hashes) & {content_hash(line, other) for line in lines}
 
 
 def test_deferred_set_is_read_once_after_enough_lines() -> None:
