@@ -7,7 +7,11 @@ after the re-run (the server still writing out the first load) and one on a sett
 
 Prints resources/s, peak RSS of each phase (each runs in its own process; the largest process a
 phase started, such as a first load's pre-read, is shown beside it) and the ratio to the
-bare pipeline. Uses a fresh database on the embedded server (or --database-url).
+bare pipeline. Also the PostgreSQL floor: the rows the first load wrote, COPYed (binary, which
+PostgreSQL takes faster than text) into a fresh database's tables (same indexes and triggers)
+in one transaction on one connection, as a run must write them, with no client work: no
+`rwe etl` on this server loads the input faster than that. Uses a fresh database on the
+embedded server, dropped at the end (or --database-url, kept).
 Input: a synthetic cohort as bulk NDJSON, ≥ 80% lab Observations (generated here).
 """
 
@@ -24,6 +28,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 LABS = [  # (LOINC, UCUM, mean, sd) — the CBC panel the sorafenib cohorts carry
     ("6690-2", "10*3/uL", 6.5, 2.0),
@@ -300,6 +305,86 @@ def bare_copy(db, folder: Path) -> int:  # type: ignore[no-untyped-def]
     return n
 
 
+# Every table a first load writes, in an order that satisfies the foreign keys.
+FLOOR_TABLES = (
+    "rwe.fhir_resource",
+    "rwe.medication",
+    "rwe.open_exposure",
+    "cdm.person",
+    "cdm.death",
+    "cdm.visit_occurrence",
+    "cdm.condition_occurrence",
+    "cdm.drug_exposure",
+    "cdm.procedure_occurrence",
+    "cdm.measurement",
+    "cdm.observation",
+    "cdm.observation_period",
+)
+
+
+def _backend_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a local server process (None for a remote server)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def floor_copy(url: str, scratch: Path) -> dict[str, Any]:
+    """The rows of `url` (after a first load) COPYed into a fresh database of the same server:
+    seconds (in all and per table), the backend's CPU seconds and the rows."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from rwe.db.connection import Database
+    from rwe.db.lifecycle import init_database
+
+    files = []
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        for table in FLOOR_TABLES:
+            path = scratch / f"{table}.tsv"
+            with (
+                path.open("wb") as out,
+                cur.copy(f"COPY {table} TO STDOUT (FORMAT binary)") as copy,
+            ):
+                for block in copy:
+                    out.write(block)
+            files.append((table, path))
+    name = f"{conninfo_to_dict(url)['dbname']}_floor"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    target = make_conninfo(url, dbname=name)
+    try:
+        init_database(Database(url=target))
+        with psycopg.connect(target) as conn, conn.cursor() as cur:
+            pid = conn.info.backend_pid
+            cpu = _backend_cpu(pid)
+            rows = 0
+            tables = {}
+            start = time.perf_counter()
+            for table, path in files:
+                began = time.perf_counter()
+                with (
+                    path.open("rb") as src,
+                    cur.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy,
+                ):
+                    while chunk := src.read(1 << 20):
+                        copy.write(chunk)
+                rows += max(cur.rowcount, 0)
+                tables[table] = time.perf_counter() - began
+            conn.commit()
+            seconds = time.perf_counter() - start
+            after = _backend_cpu(pid)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        for _, path in files:
+            path.unlink(missing_ok=True)
+    used = -1.0 if cpu is None or after is None else after - cpu
+    return {"seconds": seconds, "cpu_seconds": used, "rows": rows, "tables": tables}
+
+
 def run_phase(kind: str, url: str, folder: Path, workers: int = 1) -> dict[str, float]:
     out = subprocess.run(
         [
@@ -352,6 +437,23 @@ def main() -> None:
         phase(args.phase, args.database_url, args.input, args.workers)
         return
     url = args.database_url or fresh_database()
+    try:
+        results = measure(url, args)
+    finally:
+        if not args.database_url:
+            drop_database(url)
+    report(*results)
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {conninfo_to_dict(url)['dbname']}")
+
+
+def measure(url: str, args: argparse.Namespace) -> tuple[Any, ...]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.input) if args.input else Path(tmp) / "full"
         if not args.input:
@@ -365,10 +467,23 @@ def main() -> None:
         changed = [increment(folder, d, share, night) for night, d in enumerate(deltas, 1)]
         bare = run_phase("bare", url, folder)
         first = run_phase("etl", url, folder, args.workers)
+        floor = floor_copy(url, Path(tmp))
         rerun = run_phase("etl", url, folder, args.workers)
         incr = run_phase("etl", url, deltas[0], args.workers)
         settle(url)
         settled = run_phase("etl", url, deltas[1], args.workers)
+    return bare, first, floor, rerun, incr, settled, changed
+
+
+def report(
+    bare: dict[str, Any],
+    first: dict[str, Any],
+    floor: dict[str, Any],
+    rerun: dict[str, Any],
+    incr: dict[str, Any],
+    settled: dict[str, Any],
+    changed: list[int],
+) -> None:
     rate = first["resources"] / first["seconds"]
     bare_rate = bare["resources"] / bare["seconds"]
     print(
@@ -379,6 +494,18 @@ def main() -> None:
         f"first load:  {first['resources']:,} resources in {first['seconds']:.1f} s"
         f" = {rate:,.0f}/s, {_rss(first)},"
         f" {rate / bare_rate:.2f}× the bare pipeline"
+    )
+    cpu = f", backend CPU {floor['cpu_seconds']:.1f} s" if floor["cpu_seconds"] >= 0 else ""
+    print(
+        f"PostgreSQL floor: the first load's {floor['rows']:,.0f} rows COPYed (binary) into a"
+        f" fresh database's tables in one transaction, no client work: {floor['seconds']:.1f} s"
+        f"{cpu} = {first['resources'] / floor['seconds']:,.0f} resources/s;"
+        f" the first load took {first['seconds'] / floor['seconds']:.2f}× the floor"
+    )
+    slow = sorted(floor["tables"].items(), key=lambda item: -item[1])
+    print(
+        "  floor by table: "
+        + ", ".join(f"{table} {seconds:.1f} s" for table, seconds in slow if seconds >= 0.1)
     )
     print(
         f"re-run:      {rerun['seconds']:.1f} s"
