@@ -324,14 +324,17 @@ FLOOR_TABLES = (
 
 def _backend_cpu(pid: int) -> float | None:
     """User + system CPU seconds of a local server process (None for a remote server)."""
+    proc = Path(f"/proc/{pid}")
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if proc.joinpath("comm").read_text().strip() != "postgres":
+            return None
+        fields = proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def floor_copy(url: str, scratch: Path) -> dict[str, Any]:
+def floor_copy(url: str, scratch: Path) -> dict[str, Any] | None:
     """The rows of `url` (after a first load) COPYed into a fresh database of the same server:
     seconds (in all and per table), the backend's CPU seconds and the rows."""
     import psycopg
@@ -340,22 +343,26 @@ def floor_copy(url: str, scratch: Path) -> dict[str, Any]:
     from rwe.db.connection import Database
     from rwe.db.lifecycle import init_database
 
-    files = []
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        for table in FLOOR_TABLES:
-            path = scratch / f"{table}.tsv"
-            with (
-                path.open("wb") as out,
-                cur.copy(f"COPY {table} TO STDOUT (FORMAT binary)") as copy,
-            ):
-                for block in copy:
-                    out.write(block)
-            files.append((table, path))
     name = f"{conninfo_to_dict(url)['dbname']}_floor"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+    except psycopg.errors.InsufficientPrivilege:
+        print("(the PostgreSQL floor needs CREATEDB for its fresh database: skipped)")
+        return None
+    files = []
     target = make_conninfo(url, dbname=name)
     try:
+        with psycopg.connect(url) as conn, conn.cursor() as cur:
+            for table in FLOOR_TABLES:
+                path = scratch / f"{table}.copy"
+                files.append((table, path))
+                with (
+                    path.open("wb") as out,
+                    cur.copy(f"COPY {table} TO STDOUT (FORMAT binary)") as copy,
+                ):
+                    for block in copy:
+                        out.write(block)
         init_database(Database(url=target))
         with psycopg.connect(target) as conn, conn.cursor() as cur:
             pid = conn.info.backend_pid
@@ -478,7 +485,7 @@ def measure(url: str, args: argparse.Namespace) -> tuple[Any, ...]:
 def report(
     bare: dict[str, Any],
     first: dict[str, Any],
-    floor: dict[str, Any],
+    floor: dict[str, Any] | None,
     rerun: dict[str, Any],
     incr: dict[str, Any],
     settled: dict[str, Any],
@@ -495,18 +502,19 @@ def report(
         f" = {rate:,.0f}/s, {_rss(first)},"
         f" {rate / bare_rate:.2f}× the bare pipeline"
     )
-    cpu = f", backend CPU {floor['cpu_seconds']:.1f} s" if floor["cpu_seconds"] >= 0 else ""
-    print(
-        f"PostgreSQL floor: the first load's {floor['rows']:,.0f} rows COPYed (binary) into a"
-        f" fresh database's tables in one transaction, no client work: {floor['seconds']:.1f} s"
-        f"{cpu} = {first['resources'] / floor['seconds']:,.0f} resources/s;"
-        f" the first load took {first['seconds'] / floor['seconds']:.2f}× the floor"
-    )
-    slow = sorted(floor["tables"].items(), key=lambda item: -item[1])
-    print(
-        "  floor by table: "
-        + ", ".join(f"{table} {seconds:.1f} s" for table, seconds in slow if seconds >= 0.1)
-    )
+    if floor is not None:
+        cpu = f", backend CPU {floor['cpu_seconds']:.1f} s" if floor["cpu_seconds"] >= 0 else ""
+        print(
+            f"PostgreSQL floor: the first load's {floor['rows']:,.0f} rows COPYed (binary) into a"
+            f" fresh database's tables in one transaction, no client work: {floor['seconds']:.1f} s"
+            f"{cpu} = {first['resources'] / floor['seconds']:,.0f} resources/s;"
+            f" the first load took {first['seconds'] / floor['seconds']:.2f}× the floor"
+        )
+        slow = sorted(floor["tables"].items(), key=lambda item: -item[1])
+        print(
+            "  floor by table: "
+            + ", ".join(f"{table} {seconds:.1f} s" for table, seconds in slow if seconds >= 0.1)
+        )
     print(
         f"re-run:      {rerun['seconds']:.1f} s"
         f" ({first['seconds'] / rerun['seconds']:.1f}× faster),"
