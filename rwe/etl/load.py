@@ -281,15 +281,17 @@ def outcome_counts(conn: psycopg.Connection, params: dict[str, str]) -> list[tup
 
 
 def merge(conn: psycopg.Connection, params: dict[str, str]) -> dict[str, int]:
-    """Apply the run to the OMOP tables; returns rows affected per step."""
+    """Apply the run to the OMOP tables; returns rows affected per step: the sum over the
+    statements of its file (rows written to its temporary tables included)."""
     affected: dict[str, int] = {}
     for step in MERGE_STEPS:
         started = time.perf_counter()
         cur = conn.execute(read_sql(f"etl/{step}.sql", params).encode())
-        affected[step] = max(cur.rowcount, 0)
-        log.debug(
-            "merge step %s: %d rows in %.2f s", step, cur.rowcount, time.perf_counter() - started
-        )
+        rows = max(cur.rowcount, 0)
+        while cur.nextset():
+            rows += max(cur.rowcount, 0)
+        affected[step] = rows
+        log.debug("merge step %s: %d rows in %.2f s", step, rows, time.perf_counter() - started)
     return affected
 
 

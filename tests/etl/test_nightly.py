@@ -106,6 +106,21 @@ def test_update_replaces_rows_and_keeps_ids(
     assert len(changed) == 1 and after[changed[0]] == 9.5
 
 
+def test_report_counts_every_statement_of_a_merge_step(
+    database: Database, night1: Path, tmp_path: Path
+) -> None:
+    """update_state.sql inserts the new resources' id-map rows and updates the changed ones:
+    the step's count in the stored report is both."""
+    etl(database, night1)
+    night2 = write_ndjson(
+        tmp_path / "n2" / "Observation.ndjson",
+        [wbc("o1", "p1", 9.5, "2024-02-01T00:00:00Z"), wbc("o4", "p2", 4.0)],
+    )
+    merged = etl(database, night2)["merge_rows"]
+    assert merged["update_state"] == 2  # o4 inserted, o1 updated
+    assert (merged["delete_measurement"], merged["insert_measurement"]) == (1, 2)
+
+
 def test_older_last_updated_never_overwrites(
     database: Database, night1: Path, tmp_path: Path
 ) -> None:
