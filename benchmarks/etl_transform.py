@@ -6,7 +6,7 @@ merge), per resource type, best of three passes.
 
 Observations take the fast path (rwe/etl/fast.py); the other types the generic one
 (rwe/etl/pipeline.py, one transform module per type). Uses the seed vocabulary of a fresh
-database on the embedded server (or --database-url).
+database on the embedded server, dropped at the end (or --database-url).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from etl_throughput import fresh_database, generate
+from etl_throughput import drop_database, fresh_database, generate
 
 from rwe.db.connection import Database
 from rwe.etl.load import RowBuffer
@@ -35,11 +35,19 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=300_000)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    db = Database(url=args.database_url or fresh_database())
+    url = args.database_url or fresh_database()
+    try:
+        measure(Database(url=url), args.resources)
+    finally:
+        if not args.database_url:
+            drop_database(url)
+
+
+def measure(db: Database, resources: int) -> None:
     mappings = load_mappings()
     with tempfile.TemporaryDirectory() as tmp, db.connect(autocommit=True) as conn:
         folder = Path(tmp)
-        generate(folder, args.resources)
+        generate(folder, resources)
         for path in sorted(folder.glob("*.ndjson")):
             lines = path.read_bytes().splitlines()
             best = float("inf")
