@@ -30,10 +30,19 @@ def content_hash(raw: bytes, salt: int) -> int:
 class SkipSet:
     """Hashes of loaded resources, with their resource type index (for the report)."""
 
-    def __init__(self, hashes: npt.NDArray[np.int64], types: npt.NDArray[np.int16]) -> None:
-        order = np.argsort(hashes, kind="stable")
-        self.hashes = hashes[order]
-        self.types = types[order]
+    def __init__(
+        self,
+        hashes: npt.NDArray[np.int64],
+        types: npt.NDArray[np.int16],
+        *,
+        ordered: bool = False,
+    ) -> None:
+        """`ordered`: the hashes are sorted already (types aligned with them)."""
+        if not ordered:
+            order = np.argsort(hashes, kind="stable")
+            hashes, types = hashes[order], types[order]
+        self.hashes = hashes
+        self.types = types
 
     @classmethod
     def empty(cls) -> SkipSet:

@@ -13,8 +13,9 @@ import pytest
 
 from rwe.db.connection import Database
 from rwe.etl import run as etl_run
+from rwe.etl.pipeline import TYPE_NAMES
 from rwe.etl.skip import DeferredSkipSet, SkipSet, content_hash, content_salt
-from tests.etl.helpers import checksums, etl, write_ndjson
+from tests.etl.helpers import checksums, etl, rows, write_ndjson
 from tests.etl.test_nightly import patient, wbc
 
 
@@ -122,3 +123,23 @@ def test_a_set_read_midway_gives_the_same_run(
     assert report["unchanged"] == report["read"] == 63
     assert report["merge_rows"]["insert_measurement"] == 0
     assert checksums(database) == before
+
+
+@pytest.mark.parametrize("keys_per_chunk", [1 << 20, 8])
+def test_the_set_read_in_parts_is_every_loaded_hash_sorted_with_its_type(
+    database: Database, night1: Path, monkeypatch: pytest.MonkeyPatch, keys_per_chunk: int
+) -> None:
+    """_skip_set reads the hashes in 16 parts of the hash range (per chunk of keys) and sorts
+    part by part: the result is the whole set, in order, each hash with its own type."""
+    etl(database, night1)
+    monkeypatch.setattr(etl_run, "_SKIP_KEYS", keys_per_chunk)
+    expected = rows(
+        database,
+        "SELECT content_hash, resource_type FROM rwe.fhir_resource"
+        " WHERE state = 'loaded' ORDER BY content_hash",
+    )
+    assert len(expected) == 63 and len({h >> 60 for h, _ in expected}) > 8  # many parts
+    with database.connect(autocommit=True) as conn:
+        skip = etl_run._skip_set(conn, database)
+    assert skip.hashes.tolist() == [h for h, _ in expected]
+    assert [TYPE_NAMES[t] for t in skip.types.tolist()] == [kind for _, kind in expected]
