@@ -30,6 +30,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from rwe.etl.rows import OMOP_TABLES
+
 LABS = [  # (LOINC, UCUM, mean, sd) — the CBC panel the sorafenib cohorts carry
     ("6690-2", "10*3/uL", 6.5, 2.0),
     ("731-0", "10*3/uL", 1.8, 0.6),
@@ -305,19 +307,14 @@ def bare_copy(db, folder: Path) -> int:  # type: ignore[no-untyped-def]
     return n
 
 
-# Every table a first load writes, in an order that satisfies the foreign keys.
+# Every table a first load writes, the id map first (the other rwe tables refer to it).
 FLOOR_TABLES = (
     "rwe.fhir_resource",
     "rwe.medication",
     "rwe.open_exposure",
     "cdm.person",
     "cdm.death",
-    "cdm.visit_occurrence",
-    "cdm.condition_occurrence",
-    "cdm.drug_exposure",
-    "cdm.procedure_occurrence",
-    "cdm.measurement",
-    "cdm.observation",
+    *(f"cdm.{table}" for table in OMOP_TABLES),
     "cdm.observation_period",
 )
 

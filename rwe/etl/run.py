@@ -171,11 +171,10 @@ def _skip(
 def _skip_set(conn: psycopg.Connection, db: Database) -> SkipSet:
     """The content hashes of the loaded resources, sorted, with their type index: PostgreSQL
     packs them into one bytea per range of a million keys and 1/16 of the hash range (8 + 2
-    bytes a row), read straight into numpy (not a Python object per row). The 16 parts are
-    sorted one by one into the final arrays while their chunks are freed: ≈ 22 bytes per loaded
-    resource at the peak (220 MB at 10 M), where sorting all at once took 42 (425 MB). Read on
-    the autocommit connection (the main one may be COPYing): the run's lock keeps what it sees
-    equal to the run's own view."""
+    bytes a row), read straight into numpy (not a Python object per row), then sorted part by
+    part (SkipSet.from_parts): ≈ 22 bytes per loaded resource at the peak (220 MB at 10 M),
+    where sorting all at once took 42 (425 MB). Read on the autocommit connection (the main
+    one may be COPYing): the run's lock keeps what it sees equal to the run's own view."""
     names = ", ".join(f"'{name}'" for name in TYPE_NAMES)
     type_index = f"(coalesce(array_position(ARRAY[{names}]::text[], resource_type), 1) - 1)::int2"
     query = (
@@ -195,35 +194,20 @@ def _skip_set(conn: psycopg.Connection, db: Database) -> SkipSet:
     # parts[p]: the chunks whose hashes' top bits are p - 2^(bits-1) (signed: ascending in p)
     half = 1 << (_SKIP_PART_BITS - 1)
     parts: list[list[tuple[Any, Any]]] = [[] for _ in range(2 * half)]
-    for low in range(int(bounds[0]), int(bounds[1]) + 1, _SKIP_KEYS):
-        with conn.transaction():
-            # 16 groups: hashed, never sorted (right after a load the planner, without
-            # statistics, sorted each chunk on disk: 0.8 s per million keys)
-            conn.execute("SET LOCAL enable_sort = off")
-            found = conn.execute(query, (low, low + _SKIP_KEYS)).fetchall()
-        for part, packed_hashes, packed_types in found:
-            hashes = np.frombuffer(packed_hashes, ">i8").astype(np.int64)
-            types = np.frombuffer(packed_types, ">i2").astype(np.int16)
-            if hashes.size != types.size:
-                raise RuntimeError("content hashes and types differ in number")
-            parts[part + half].append((hashes, types))
-    total = sum(hashes.size for chunks in parts for hashes, _ in chunks)
-    if not total:
-        return SkipSet.empty()
-    all_hashes = np.empty(total, np.int64)
-    all_types = np.empty(total, np.int16)
-    at = 0
-    for chunks in parts:
-        if not chunks:
-            continue
-        hashes = np.concatenate([h for h, _ in chunks])
-        types = np.concatenate([t for _, t in chunks])
-        chunks.clear()
-        order = np.argsort(hashes, kind="stable")
-        all_hashes[at : at + hashes.size] = hashes[order]
-        all_types[at : at + hashes.size] = types[order]
-        at += hashes.size
-    return SkipSet(all_hashes, all_types, ordered=True)
+    with conn.transaction():
+        # 16 groups: hashed, never sorted (right after a load the planner, without
+        # statistics, sorted each chunk on disk: 0.8 s per million keys)
+        conn.execute("SET LOCAL enable_sort = off")
+        for low in range(int(bounds[0]), int(bounds[1]) + 1, _SKIP_KEYS):
+            for part, packed_hashes, packed_types in conn.execute(
+                query, (low, low + _SKIP_KEYS)
+            ).fetchall():
+                hashes = np.frombuffer(packed_hashes, ">i8").astype(np.int64)
+                types = np.frombuffer(packed_types, ">i2").astype(np.int16)
+                if hashes.size != types.size:
+                    raise RuntimeError("content hashes and types differ in number")
+                parts[part + half].append((hashes, types))
+    return SkipSet.from_parts(parts)
 
 
 def _run(

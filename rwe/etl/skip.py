@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,21 +30,34 @@ def content_hash(raw: bytes, salt: int) -> int:
 
 
 class SkipSet:
-    """Hashes of loaded resources, with their resource type index (for the report)."""
+    """Hashes of loaded resources, sorted, with their resource type index (for the report)."""
 
-    def __init__(
-        self,
-        hashes: npt.NDArray[np.int64],
-        types: npt.NDArray[np.int16],
-        *,
-        ordered: bool = False,
-    ) -> None:
-        """`ordered`: the hashes are sorted already (types aligned with them)."""
-        if not ordered:
-            order = np.argsort(hashes, kind="stable")
-            hashes, types = hashes[order], types[order]
+    def __init__(self, hashes: npt.NDArray[np.int64], types: npt.NDArray[np.int16]) -> None:
+        """`hashes` sorted, `types` aligned with them."""
         self.hashes = hashes
         self.types = types
+
+    @classmethod
+    def from_parts(cls, parts: list[list[tuple[Any, Any]]]) -> SkipSet:
+        """From (hashes, types) pieces grouped by disjoint hash ranges, the groups in ascending
+        order: each group is sorted on its own into the final arrays while its pieces are
+        freed, so the peak stays near twice the final 10 bytes per hash (sorting everything at
+        once took four times)."""
+        total = sum(hashes.size for pieces in parts for hashes, _ in pieces)
+        all_hashes = np.empty(total, np.int64)
+        all_types = np.empty(total, np.int16)
+        at = 0
+        for pieces in parts:
+            if not pieces:
+                continue
+            hashes = np.concatenate([h for h, _ in pieces])
+            types = np.concatenate([t for _, t in pieces])
+            pieces.clear()
+            order = np.argsort(hashes, kind="stable")
+            all_hashes[at : at + hashes.size] = hashes[order]
+            all_types[at : at + hashes.size] = types[order]
+            at += hashes.size
+        return cls(all_hashes, all_types)
 
     @classmethod
     def empty(cls) -> SkipSet:
