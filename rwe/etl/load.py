@@ -99,6 +99,7 @@ RANDOM_PAGE_COST = "1.1"
 # Merge steps, in order (rwe/sql/etl/<name>.sql).
 MERGE_STEPS = (
     "changed_key",
+    "update_measurement",
     "delete_measurement",
     "delete_observation",
     "delete_condition_occurrence",

@@ -4,6 +4,7 @@ reject rate, atomic runs (§f2o-103, §f2o-102)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ import pytest
 from rwe.db.connection import Database
 from rwe.errors import BadInputError
 from rwe.etl.run import EtlOptions, RejectRateError, run_etl
+from tests.conftest import fresh_database
 from tests.etl.helpers import checksums, etl, rows, write_ndjson
 
 UCUM = "http://unitsofmeasure.org"
+NIGHT1 = "2024-01-01T00:00:00Z"
 
 
 def patient(pid: str, **extra: Any) -> dict[str, Any]:
@@ -118,7 +121,78 @@ def test_report_counts_every_statement_of_a_merge_step(
     )
     merged = etl(database, night2)["merge_rows"]
     assert merged["update_state"] == 2  # o4 inserted, o1 updated
-    assert (merged["delete_measurement"], merged["insert_measurement"]) == (1, 2)
+    # o1's row rewritten in place, none deleted, o4's inserted
+    assert (
+        merged["update_measurement"],
+        merged["delete_measurement"],
+        merged["insert_measurement"],
+    ) == (1, 0, 1)
+
+
+@pytest.fixture
+def other_database(admin_url: str, template_database: str) -> Iterator[Database]:
+    yield from fresh_database(admin_url, template_database)
+
+
+def test_changed_rows_rewritten_in_place_equal_a_fresh_load_of_the_new_versions(
+    database: Database, other_database: Database, tmp_path: Path
+) -> None:
+    """update_measurement.sql rewrites a changed resource's MEASUREMENT rows whose ids its new
+    version keeps; the others go and come as before. Every table, the observation periods
+    included, equals a first load of the final versions."""
+    late = "2024-02-01T00:00:00Z"
+    component = {"code": {"coding": [{"system": "http://loinc.org", "code": "6690-2"}]}}
+    unmapped = {"coding": [{"system": "http://loinc.org", "code": "8302-2"}]}
+
+    def lab(oid: str, pid: str, day: str, updated: str = NIGHT1, **extra: Any) -> dict[str, Any]:
+        return wbc(oid, pid, 5.0, updated, effectiveDateTime=f"{day}T12:00:00Z", **extra)
+
+    def panel(oid: str, pid: str, values: list[float], updated: str = NIGHT1) -> dict[str, Any]:
+        doc = lab(oid, pid, "2023-02-05", updated)
+        del doc["valueQuantity"]
+        doc["component"] = [
+            {**component, "valueQuantity": {"value": v, "system": UCUM, "code": "10*3/uL"}}
+            for v in values
+        ]
+        return doc
+
+    first = [
+        lab("a", "p1", "2023-01-10"),
+        lab("b", "p1", "2023-03-01"),  # p1's last date
+        lab("c", "p2", "2023-02-01"),
+        panel("d", "p2", [1.0, 2.0]),  # rows 1 and 2
+        lab("e", "p2", "2023-02-07"),  # row 0
+        lab("f", "p2", "2023-02-08"),
+        lab("g", "p1", "2023-01-20"),
+    ]
+    second = {
+        "a": lab("a", "p1", "2023-01-10", late, valueQuantity={"value": 9.0}),  # value only
+        "b": lab("b", "p1", "2023-02-01", late),  # earlier: p1's period shrinks
+        "c": lab("c", "p1", "2023-02-01", late),  # another person
+        "d": panel("d", "p2", [1.5], late),  # row 1 kept, row 2 gone
+        "e": panel("e", "p2", [3.0, 4.0], late),  # row 0 gone, rows 1 and 2 new
+        "f": lab("f", "p2", "2023-02-08", late, status="entered-in-error"),  # excluded
+        "g": lab("g", "p1", "2023-01-20", late, category=[], code=unmapped, valueString="x"),
+    }
+    del second["g"]["valueQuantity"]  # unmapped, no category, a string: an OBSERVATION row
+    patients = [patient("p1"), patient("p2")]
+    write_ndjson(tmp_path / "n1" / "Patient.ndjson", patients)
+    write_ndjson(tmp_path / "n1" / "Observation.ndjson", first)
+    write_ndjson(tmp_path / "n2" / "Observation.ndjson", list(second.values()))
+    etl(database, tmp_path / "n1")
+    merged = etl(database, tmp_path / "n2")["merge_rows"]
+    assert (
+        merged["update_measurement"],  # a, b, c, d's row 1
+        merged["delete_measurement"],  # d's row 2, e's row 0, f, g
+        merged["insert_measurement"],  # e's rows 1 and 2
+    ) == (4, 4, 2)
+
+    final = tmp_path / "final"
+    write_ndjson(final / "Patient.ndjson", patients)
+    write_ndjson(final / "Observation.ndjson", [second[r["id"]] for r in first])
+    etl(other_database, final)
+    assert checksums(database) == checksums(other_database)
+    assert rows(database, "SELECT count(*) FROM cdm.observation") == [(1,)]
 
 
 def test_older_last_updated_never_overwrites(

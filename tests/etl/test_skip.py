@@ -101,7 +101,8 @@ def test_a_small_input_is_merged_without_the_set(
     assert reads == []
     obs = report["resources"]["Observation"]
     assert (obs["read"], obs["unchanged"], obs["loaded"]) == (2, 1, 2)  # loaded: now in
-    assert report["merge_rows"]["insert_measurement"] == 1
+    merged = report["merge_rows"]
+    assert (merged["update_measurement"], merged["insert_measurement"]) == (1, 0)  # o2 in place
     after = checksums(database)
     assert after["measurement"] != before["measurement"]
     assert {k: v for k, v in after.items() if k != "measurement"} == {

@@ -1,4 +1,5 @@
--- MEASUREMENT rows (Observations whose concept is in the Measurement domain, §f2o-037).
+-- MEASUREMENT rows (Observations whose concept is in the Measurement domain, §f2o-037), but
+-- those update_measurement.sql wrote in place.
 -- (their dates go to event_date, changed_key.sql, for the observation period)
 WITH added AS (
     INSERT INTO @cdm.measurement (measurement_id, person_id, measurement_concept_id,
@@ -15,6 +16,8 @@ WITH added AS (
            w.resource_key * 1000 + e.event_row, e.event_field_concept_id
       FROM stg_event e JOIN winner w ON w.occ = e.occ
      WHERE e.target = 'measurement' AND w.outcome = 'apply' AND w.action = 'loaded'
+       AND NOT EXISTS (SELECT 1 FROM kept_measurement k
+                        WHERE k.measurement_id = w.resource_key * 1000 + e.row_index)
     RETURNING person_id,
               measurement_date AS first_date,
               measurement_date AS last_date
