@@ -6,8 +6,9 @@ merged as usual, in the same transaction.
 
 The result must be exactly what the staged path writes (same rows, same OMOP ids): keys follow
 the rule of rwe/sql/etl/candidate.sql (the largest key before the run plus the occurrence
-number), the rows the columns of insert_measurement.sql / insert_observation.sql. The direct
-path only assumes what the merge decides later, and the run checks it (`conflicts`):
+number), the rows the columns of new_measurement (update_measurement.sql) /
+insert_observation.sql. The direct path only assumes what the merge decides later, and the
+run checks it (`conflicts`):
 
 - each Patient / Encounter occurrence a direct row points to is loaded by the merge (not
   superseded by a later occurrence or deletion, not rejected for a dangling reference);
