@@ -3,10 +3,17 @@
 -- Only recorded dates count: a drug exposure adds its start and its recorded end
 -- (verbatim_end_date), never an end the ETL imputed (days supply, the 30-day default, or the
 -- data date of an exposure still ongoing), so an active statement adds only its start.
+--
+-- A period changes only when its person's event rows gain or lose a date, and every step
+-- that adds, removes or moves an event row records its dates in event_date (changed_key.sql);
+-- a lab value corrected in place records none. The Patients applied now count too: a first
+-- load's direct rows (rwe/etl/direct.py) record no dates, and their Patients are all new.
 CREATE TEMP TABLE affected_person ON COMMIT DROP AS
-SELECT person_id FROM winner WHERE outcome = 'apply' AND person_id IS NOT NULL
-UNION SELECT old_person_id FROM winner WHERE outcome = 'apply' AND old_person_id IS NOT NULL
-UNION SELECT person_id FROM changed_key WHERE person_id IS NOT NULL;
+SELECT person_id FROM event_date
+UNION SELECT person_id FROM winner
+ WHERE resource_type = 'Patient' AND outcome = 'apply' AND person_id IS NOT NULL
+UNION SELECT old_person_id FROM winner
+ WHERE resource_type = 'Patient' AND outcome = 'apply' AND old_person_id IS NOT NULL;
 CREATE UNIQUE INDEX ON affected_person (person_id);
 ANALYZE affected_person;
 
