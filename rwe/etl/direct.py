@@ -109,7 +109,7 @@ class Direct:
         number = f"{value}"  # formatting a float costs ~0.6 µs: once
         state = (
             f"{key}{d}Observation{d}{ident}{d}loaded{d}{last_updated}{d}{digest}{d}"
-            f"{person_id}{d}{self.run_id}"
+            f"{person_id}{d}{self.run_id}{d}1"
         )
         concept, source = head[4]
         event = (

@@ -26,6 +26,7 @@ FHIR_RESOURCE_COLUMNS = (
     "content_hash",
     "person_id",
     "run_id",
+    "row_count",
 )
 DIRECT_EVENT_COLUMNS = {
     table: (
@@ -69,6 +70,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "visit_ref",
         "medication_ref",
         "content_hash",
+        "row_count",
         "file_no",
         "line",
     ),
@@ -100,6 +102,7 @@ RANDOM_PAGE_COST = "1.1"
 MERGE_STEPS = (
     "changed_key",
     "update_measurement",
+    "rewritten_key",
     "delete_measurement",
     "delete_observation",
     "delete_condition_occurrence",

@@ -82,6 +82,7 @@ class Pipeline:
                     None,
                     None,
                     None,
+                    None,
                     file_no,
                     deletion.line,
                 ),
@@ -139,7 +140,7 @@ class Pipeline:
                 add_line(
                     "stg_resource",
                     f"{occ}{d}Observation{d}{ident}{d}{last_updated}{d}loaded{d}{d}{person}{d}"
-                    f"{visit}{d}{d}{digest}{d}{file_no}{d}{number}",
+                    f"{visit}{d}{d}{digest}{d}1{d}{file_no}{d}{number}",
                 )
                 add_line("stg_event", f"{occ}{d}{event}")
                 continue
@@ -227,6 +228,7 @@ class Pipeline:
                 result.visit_ref,
                 result.medication_ref,
                 digest,
+                None if result.excluded else len(result.rows),
                 file_no,
                 line,
             ),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rwe.db.connection import Database
+from rwe.etl.rows import OMOP_TABLES
 from rwe.etl.run import EtlOptions, run_etl
 
 CDM_TABLES = (
@@ -49,3 +50,17 @@ def checksums(database: Database) -> dict[str, str]:
             ).fetchone()
             out[table] = row[0] if row else ""
     return out
+
+
+def miscounted(database: Database, unknown: bool = False) -> list[tuple[Any, ...]]:
+    """Loaded resources whose id-map row_count is not the number of their rows in the OMOP
+    event tables (ids key * 1000 + row index); rewritten_key.sql relies on it. `unknown`:
+    a count not known (NULL, loaded before migration 0008) is not a wrong one."""
+    ids = " UNION ALL ".join(f"SELECT {t}_id / 1000 AS k FROM cdm.{t}" for t in OMOP_TABLES)
+    wrong = "<>" if unknown else "IS DISTINCT FROM"
+    return rows(
+        database,
+        "SELECT f.resource_type, f.fhir_id, f.row_count, count(e.k) FROM rwe.fhir_resource f"
+        f" LEFT JOIN ({ids}) e ON e.k = f.resource_key WHERE f.state = 'loaded'"
+        f" GROUP BY 1, 2, 3 HAVING f.row_count {wrong} count(e.k)",
+    )

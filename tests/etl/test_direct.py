@@ -21,7 +21,7 @@ from rwe.etl.extract.discover import discover
 from rwe.etl.preread import PreRead, id_hash, repeated_ids
 from rwe.synth.export import SynthOptions, synthesize
 from tests.conftest import fresh_database
-from tests.etl.helpers import checksums, etl, rows, write_ndjson
+from tests.etl.helpers import checksums, etl, miscounted, rows, write_ndjson
 
 STAMP = "2024-06-01T02:00:00Z"
 
@@ -39,7 +39,7 @@ def state(database: Database) -> dict[str, Any]:
         "fhir_resource": rows(
             database,
             "SELECT resource_key, resource_type, fhir_id, state, last_updated, content_hash,"
-            " person_id FROM rwe.fhir_resource ORDER BY resource_key",
+            " person_id, row_count FROM rwe.fhir_resource ORDER BY resource_key",
         ),
         "reject": rows(
             database,
@@ -56,6 +56,7 @@ def both(
     staged = etl(staged_database, *sources, direct=False)
     assert staged["direct"] == 0
     assert state(database) == state(staged_database)
+    assert miscounted(database) == []
     for key in ("resources", "unmapped_codes", "unmapped_units", "imputed_dates", "notes"):
         assert direct[key] == staged[key], key
     assert direct["merge_rows"]["insert_measurement"] == staged["merge_rows"]["insert_measurement"]

@@ -17,6 +17,7 @@ WITH ranked AS (
     FROM stg_resource s
 ), decided AS (
     SELECT r.*, f.resource_key AS old_key, f.state AS old_state, f.person_id AS old_person_id,
+           f.row_count AS old_row_count,
            CASE
                WHEN r.rn > 1 THEN 'superseded'
                WHEN r.last_updated < f.last_updated THEN 'older'
@@ -32,7 +33,7 @@ WITH ranked AS (
 )
 SELECT d.occ, d.resource_type, d.fhir_id, d.last_updated, d.action, d.reason, d.person_ref,
        d.visit_ref, d.medication_ref, d.content_hash, d.file_no, d.line, d.old_state,
-       d.old_person_id, d.outcome,
+       d.old_person_id, d.outcome, d.row_count, d.old_row_count,
        CASE WHEN d.old_key IS NOT NULL THEN d.old_key
             WHEN d.outcome = 'apply' THEN k.last_key + d.occ
        END AS resource_key

@@ -11,6 +11,7 @@ CREATE TEMP TABLE stg_resource (
     visit_ref TEXT,
     medication_ref TEXT,
     content_hash BIGINT,
+    row_count INTEGER,  -- OMOP event rows of a loaded occurrence (ids key * 1000 + row_index)
     file_no INTEGER NOT NULL,
     line BIGINT
 ) ON COMMIT DROP;

@@ -5,6 +5,7 @@
 CREATE TEMP TABLE winner ON COMMIT DROP AS
 SELECT c.occ, c.resource_type, c.fhir_id, c.last_updated, c.action, c.content_hash,
        c.file_no, c.line, c.medication_ref, c.old_state, c.old_person_id, c.resource_key,
+       c.row_count, c.old_row_count,
        CASE
            WHEN c.outcome <> 'apply' OR c.action <> 'loaded' THEN c.outcome
            WHEN c.person_ref IS NOT NULL AND p.resource_key IS NULL THEN 'rejected'
