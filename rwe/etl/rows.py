@@ -87,6 +87,10 @@ OMOP_TABLES = (
 )
 
 
+# A resource's OMOP row ids are its key * 1000 + the row index: at most 1000 rows (0..999).
+MAX_ROWS = 1000
+
+
 def new_event(target: str, row_index: int) -> list[Any]:
     row: list[Any] = [None] * N_EVENT
     row[ROW_INDEX] = row_index

@@ -253,6 +253,23 @@ def test_components_one_row_each_and_reference_range(ctx: Context) -> None:
     assert (result.rows[0][R.RANGE_LOW], result.rows[0][R.RANGE_HIGH]) == (150.0, 400.0)
 
 
+def test_more_components_than_row_ids_are_rejected(ctx: Context) -> None:
+    """A resource's OMOP ids are its key * 1000 + row index: component 1000 would take the
+    next resource's first id."""
+    one = {
+        "code": {"coding": [{"system": LOINC, "code": "736-9"}]},
+        "valueQuantity": {"value": 30, "system": UCUM, "code": "%"},
+    }
+    resource = lab(component=[one] * 999)
+    del resource["valueQuantity"]
+    assert [r[R.ROW_INDEX] for r in transform_observation(resource, ctx).rows][-1] == 999
+    resource["component"].append(one)
+    with pytest.raises(
+        RejectError, match=r"^Observation has 1000 components; rwe loads at most 999"
+    ):
+        transform_observation(resource, ctx)
+
+
 def test_ctcae_grade_adds_linked_observation(ctx: Context) -> None:
     condition = {
         "resourceType": "Condition",

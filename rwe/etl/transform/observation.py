@@ -58,6 +58,12 @@ def transform_observation(resource: dict[str, Any], ctx: Context) -> Result:
     if components:
         if not isinstance(components, list):
             raise RejectError("structure", "Observation.component is not an array")
+        if len(components) >= R.MAX_ROWS:
+            raise RejectError(
+                "structure",
+                f"Observation has {len(components)} components; rwe loads at most"
+                f" {R.MAX_ROWS - 1} (one OMOP row each, ids resource key * 1000 + index)",
+            )
         for index, component in enumerate(components, start=1):
             if not isinstance(component, dict):
                 raise RejectError("structure", "Observation.component holds a non-object")
