@@ -271,6 +271,7 @@ def test_manifest_deleted_removes_rows(database: Database, night1: Path, tmp_pat
     assert rows(database, "SELECT count(*) FROM cdm.person") == [(1,)]
     assert rows(database, "SELECT count(*) FROM cdm.observation_period") == [(1,)]
     assert report["deleted"] == 2
+    assert miscounted(database) == []  # p2's events are no longer loaded, o2 is deleted
     # the old export does not resurrect what was deleted after it (older lastUpdated) ...
     etl(database, night1)
     assert sorted(values(database).values()) == [5.0]
@@ -282,6 +283,7 @@ def test_manifest_deleted_removes_rows(database: Database, night1: Path, tmp_pat
     write_ndjson(back / "Observation.ndjson", [wbc("o3", "p2", 7.0)])
     etl(database, back)
     assert sorted(values(database).values()) == [5.0, 7.0]
+    assert miscounted(database) == []
 
 
 def test_excluded_status_removes_loaded_rows(

@@ -21,6 +21,7 @@ from rwe.db.connection import Database
 from rwe.etl.run import EtlOptions, run_etl
 from rwe.synth.export import SynthOptions, synthesize
 from rwe.synth.increment import IncrementConfig
+from tests.etl.helpers import miscounted
 from tests.reliability.state import clone, content, data_date
 
 PATIENTS = 15
@@ -58,6 +59,7 @@ def nights(
             got = content(nightly, mask)
             for table, rows in expected.items():
                 assert got[table] == rows, f"night {night}: {table} differs"
+            assert miscounted(nightly) == [], night  # the id map's row counts
 
 
 def test_ten_nightly_increments_equal_a_fresh_full_load(
