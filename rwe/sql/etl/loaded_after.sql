@@ -1,16 +1,27 @@
 -- Patients, Encounters and Medications that are loaded once this run commits: references
 -- resolve against these (a Patient rejected or deleted now is not among them). Of the ones
 -- loaded before, only those a staged resource refers to (the joins look nothing else up):
--- an increment does not copy every loaded Patient and Encounter.
+-- an increment does not copy every loaded Patient and Encounter. One branch per type, so each
+-- can probe the id map's (resource_type, fhir_id) index when few are referred to (a branch
+-- with an OR of the three scanned every loaded Patient and Encounter: 0.2 s at 10 M for an
+-- input of one lab; one semi-join on (type, id) pairs probed 10 M-row tables row by row for a
+-- 100,000-lab increment, 6.3 s against 0.7 s).
 CREATE TEMP TABLE loaded_after ON COMMIT DROP AS
 SELECT f.resource_type, f.fhir_id, f.resource_key FROM @rwe.fhir_resource f
- WHERE f.state = 'loaded'
-   AND ((f.resource_type = 'Patient'
-         AND f.fhir_id IN (SELECT c.person_ref FROM candidate c))
-     OR (f.resource_type = 'Encounter'
-         AND f.fhir_id IN (SELECT c.visit_ref FROM candidate c))
-     OR (f.resource_type = 'Medication'
-         AND f.fhir_id IN (SELECT c.medication_ref FROM candidate c)))
+ WHERE f.resource_type = 'Patient' AND f.state = 'loaded'
+   AND f.fhir_id IN (SELECT c.person_ref FROM candidate c)
+   AND NOT EXISTS (SELECT 1 FROM candidate c WHERE c.outcome = 'apply'
+                     AND c.resource_type = f.resource_type AND c.fhir_id = f.fhir_id)
+UNION ALL
+SELECT f.resource_type, f.fhir_id, f.resource_key FROM @rwe.fhir_resource f
+ WHERE f.resource_type = 'Encounter' AND f.state = 'loaded'
+   AND f.fhir_id IN (SELECT c.visit_ref FROM candidate c)
+   AND NOT EXISTS (SELECT 1 FROM candidate c WHERE c.outcome = 'apply'
+                     AND c.resource_type = f.resource_type AND c.fhir_id = f.fhir_id)
+UNION ALL
+SELECT f.resource_type, f.fhir_id, f.resource_key FROM @rwe.fhir_resource f
+ WHERE f.resource_type = 'Medication' AND f.state = 'loaded'
+   AND f.fhir_id IN (SELECT c.medication_ref FROM candidate c)
    AND NOT EXISTS (SELECT 1 FROM candidate c WHERE c.outcome = 'apply'
                      AND c.resource_type = f.resource_type AND c.fhir_id = f.fhir_id)
 UNION ALL
