@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from etl_throughput import drop_database
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -78,15 +79,24 @@ def create_database() -> Database:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's database")
     args = parser.parse_args()
     db = create_database()
+    try:
+        measure(db, args.persons)
+    finally:
+        if not args.keep:
+            drop_database(db.url)
+
+
+def measure(db: Database, persons: int) -> None:
     params = load_study_config().params.with_options(cutoff_date=CUTOFF)
     derive_all(db, params=params)  # creates the (empty) study tables and records the options
     t0 = time.monotonic()
     with db.transaction() as conn:
         for statement in FILL:
-            conn.execute(statement, {"n": args.persons, "cutoff": CUTOFF})
-    print(f"filled the study tables for {args.persons:,} persons in {time.monotonic() - t0:.1f} s")
+            conn.execute(statement, {"n": persons, "cutoff": CUTOFF})
+    print(f"filled the study tables for {persons:,} persons in {time.monotonic() - t0:.1f} s")
     with tempfile.TemporaryDirectory() as out:
         t0 = time.monotonic()
         summary = analyze_sorafenib(db, SorafenibOptions(), Path(out), "benchmark")

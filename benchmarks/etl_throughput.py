@@ -450,11 +450,14 @@ def main() -> None:
 
 
 def drop_database(url: str) -> None:
+    """Drop a benchmark's database (its connections closed first)."""
     import psycopg
+    from psycopg import sql
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+    name = sql.Identifier(conninfo_to_dict(url)["dbname"])
     with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {conninfo_to_dict(url)['dbname']}")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
 def measure(url: str, args: argparse.Namespace) -> tuple[Any, ...]:

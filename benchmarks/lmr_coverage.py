@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import psycopg
+from etl_throughput import drop_database
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -33,6 +35,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--patients", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the benchmark's database and export"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rwe-lmr-"))
     admin = start_embedded(Path(tempfile.gettempdir()) / "rwe-bench", "postgres")
@@ -40,11 +45,22 @@ def main() -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     db = Database(url=make_conninfo(admin, dbname=name))
+    try:
+        measure(db, work, args.patients, args.seed)
+    finally:
+        if args.keep:
+            print(f"kept: database {name}, export and report in {work}")
+        else:
+            drop_database(db.url)
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(db: Database, work: Path, patients: int, seed: int) -> None:
     init_database(db)
     t0 = time.monotonic()
     synthesize(
         work / "export",
-        SynthOptions(preset="dtc-2021", patients=args.patients, seed=args.seed, gzip=True),
+        SynthOptions(preset="dtc-2021", patients=patients, seed=seed, gzip=True),
     )
     t1 = time.monotonic()
     report = run_etl(db, [str(work / "export")], EtlOptions())
@@ -58,7 +74,7 @@ def main() -> None:
     cox = results["table2"]["os"]["lmr_high"]
     covers = cox["hr_lower"] <= true_hr <= cox["hr_upper"]
     print(
-        f"{args.patients:,} patients, {report['read']:,} resources: synth {t1 - t0:.0f} s, "
+        f"{patients:,} patients, {report['read']:,} resources: synth {t1 - t0:.0f} s, "
         f"etl+derive {t2 - t1:.0f} s, analyze {t3 - t2:.0f} s"
     )
     print(
