@@ -7,21 +7,17 @@
 -- input of one lab; one semi-join on (type, id) pairs probed 10 M-row tables row by row for a
 -- 100,000-lab increment, 6.3 s against 0.7 s).
 CREATE TEMP TABLE loaded_after ON COMMIT DROP AS
-SELECT f.resource_type, f.fhir_id, f.resource_key FROM @rwe.fhir_resource f
- WHERE f.resource_type = 'Patient' AND f.state = 'loaded'
-   AND f.fhir_id IN (SELECT c.person_ref FROM candidate c)
-   AND NOT EXISTS (SELECT 1 FROM candidate c WHERE c.outcome = 'apply'
-                     AND c.resource_type = f.resource_type AND c.fhir_id = f.fhir_id)
-UNION ALL
-SELECT f.resource_type, f.fhir_id, f.resource_key FROM @rwe.fhir_resource f
- WHERE f.resource_type = 'Encounter' AND f.state = 'loaded'
-   AND f.fhir_id IN (SELECT c.visit_ref FROM candidate c)
-   AND NOT EXISTS (SELECT 1 FROM candidate c WHERE c.outcome = 'apply'
-                     AND c.resource_type = f.resource_type AND c.fhir_id = f.fhir_id)
-UNION ALL
-SELECT f.resource_type, f.fhir_id, f.resource_key FROM @rwe.fhir_resource f
- WHERE f.resource_type = 'Medication' AND f.state = 'loaded'
-   AND f.fhir_id IN (SELECT c.medication_ref FROM candidate c)
+SELECT f.resource_type, f.fhir_id, f.resource_key
+  FROM (SELECT * FROM @rwe.fhir_resource
+         WHERE resource_type = 'Patient' AND fhir_id IN (SELECT person_ref FROM candidate)
+        UNION ALL
+        SELECT * FROM @rwe.fhir_resource
+         WHERE resource_type = 'Encounter' AND fhir_id IN (SELECT visit_ref FROM candidate)
+        UNION ALL
+        SELECT * FROM @rwe.fhir_resource
+         WHERE resource_type = 'Medication' AND fhir_id IN (SELECT medication_ref FROM candidate)
+       ) f
+ WHERE f.state = 'loaded'
    AND NOT EXISTS (SELECT 1 FROM candidate c WHERE c.outcome = 'apply'
                      AND c.resource_type = f.resource_type AND c.fhir_id = f.fhir_id)
 UNION ALL
