@@ -103,13 +103,19 @@ def test_the_embedded_server_comes_back_after_a_crash_with_the_data(tmp_path: Pa
 
 
 def _sized(db: Database) -> bool:
-    """The server runs with the buffer cache rwe gives a server it creates."""
+    """The server runs with the settings rwe gives a server it creates (sizes compared as
+    bytes: PostgreSQL shows 1024MB as 1GB)."""
     with db.connect() as conn:
-        row = conn.execute(
-            "SELECT pg_size_bytes(current_setting('shared_buffers')) = pg_size_bytes(%s)",
-            (server_settings()["shared_buffers"],),
-        ).fetchone()
-    return bool(row and row[0])
+        for name, value in server_settings().items():
+            same = (
+                "pg_size_bytes(current_setting(%s)) = pg_size_bytes(%s)"
+                if name == "shared_buffers"
+                else "current_setting(%s) = %s"
+            )
+            row = conn.execute(f"SELECT {same}", (name, value)).fetchone()
+            if not (row and row[0]):
+                return False
+    return True
 
 
 def _alive(pid: int) -> bool:
