@@ -69,9 +69,14 @@ def test_refresh_touches_changed_persons_and_equals_a_full_rebuild(
         "UPDATE cdm.drug_exposure SET drug_exposure_end_date = drug_exposure_end_date + 45"
         " WHERE person_id = 11"
     )
+    # A row moved to another person: the one it left and the one it joined.
+    cdm.conn.execute(
+        "UPDATE cdm.measurement SET person_id = 15"
+        " WHERE person_id = 13 AND measurement_concept_id = 2000000002"
+    )
     summary = refresh(database, params=params)
     assert summary.mode == {"cdm": "refresh", "study": "refresh"}
-    assert summary.persons_refreshed == 6  # persons 3, 5, 7, 9, 11, 31
+    assert summary.persons_refreshed == 8  # persons 3, 5, 7, 9, 11, 13, 15, 31
     refreshed = snapshot(cdm)
     derive_all(database, params)
     assert refreshed == snapshot(cdm)
