@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import psycopg
 import pytest
 from psycopg import sql
@@ -109,7 +112,8 @@ def test_init_fills_cdm_source_metadata_and_seed(database: Database) -> None:
             " AND relationship_id = 'Maps to'"
         ).fetchall()
         assert maps == [(3004327,)]
-        # Never an unverified id (the vetted list marks them) and local ids only >= 2e9.
+        # Never an unverified id (the vetted list marks them) and local ids only >= 2e9
+        # (§f2o-039).
         assert conn.execute("SELECT count(*) FROM cdm.concept WHERE concept_id = 0").fetchone() == (
             0,
         )
@@ -142,12 +146,24 @@ def test_require_schema_says_which_command_fixes_it(empty_database: Database) ->
     )
 
 
-def test_omop_reader_cannot_read_bookkeeping(database: Database) -> None:
+def test_f2o_023_024_omop_reader_cannot_read_the_id_map_or_bookkeeping(
+    database: Database,
+) -> None:
+    """The map from OMOP ids to FHIR ids lives outside the OMOP schema (schema rwe), behind
+    its own privileges: a role that reads OMOP reads neither it nor the run records."""
     with database.connect(autocommit=True) as conn:
         conn.execute("SET ROLE " + OMOP_READER_ROLE)
         assert conn.execute("SELECT count(*) FROM cdm.concept").fetchone()[0] > 0  # type: ignore[index]
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("SELECT * FROM rwe.run")
+        for table in ("rwe.fhir_resource", "rwe.run"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"SELECT * FROM {table}")
+        conn.execute("RESET ROLE")
+        # and no OMOP table has a column for it
+        found = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'cdm' AND column_name LIKE '%fhir%'"
+        ).fetchall()
+        assert found == []
 
 
 def test_status_reports_versions_counts_and_vocabulary(database: Database) -> None:
@@ -157,3 +173,22 @@ def test_status_reports_versions_counts_and_vocabulary(database: Database) -> No
     assert status.row_counts["concept"] == 126
     assert status.vocabulary is not None
     assert status.vocabulary["vocabulary_version"] == "rwe seed 0.1.0"
+
+
+def test_f2o_122_the_etl_readme_states_what_fills_every_cdm_table(database: Database) -> None:
+    """rwe/etl/README.md "Tables populated" names each table of the CDM rwe creates: filled by
+    the ETL, by another command, or not populated."""
+    readme = Path(__file__).parents[2] / "rwe" / "etl" / "README.md"
+    text = readme.read_text()
+    section = text[text.index("## Tables populated") :]
+    section = section[: section.index("\n## ", 1)]
+    named = set(re.findall(r"\b[A-Z][A-Z_]+[A-Z]\b", section))
+    with database.connect() as conn:
+        tables = {
+            str(r[0]).upper()
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'cdm'"
+            )
+        }
+    assert len(tables) == 39
+    assert tables - named == set()

@@ -296,7 +296,7 @@ def test_excluded_status_removes_loaded_rows(
     )
     report = etl(database, update)
     assert sorted(values(database).values()) == [6.0, 7.0]  # §f2o-061
-    assert report["resources"]["Observation"]["excluded_by_reason"] == {
+    assert report["resources"]["Observation"]["excluded_by_reason"] == {  # §f2o-062
         "status entered-in-error": 1
     }
 

@@ -100,3 +100,34 @@ def test_worker_processes_give_the_same_result(
         assert _content(other) == _content(database)
     finally:
         _drop_database(admin_url, name)
+
+
+TYPE_COLUMNS = {
+    "visit_occurrence": "visit_type_concept_id",
+    "condition_occurrence": "condition_type_concept_id",
+    "drug_exposure": "drug_type_concept_id",
+    "procedure_occurrence": "procedure_type_concept_id",
+    "measurement": "measurement_type_concept_id",
+    "observation": "observation_type_concept_id",
+    "death": "death_type_concept_id",
+    "observation_period": "period_type_concept_id",
+}
+
+
+def test_f2o_050_every_record_has_a_standard_type_concept(
+    database: Database, tmp_path: Path
+) -> None:
+    synthesize(tmp_path / "export", SynthOptions(patients=12, seed=3))
+    etl(database, tmp_path / "export")
+    filled = set()
+    for table, column in TYPE_COLUMNS.items():
+        untyped = rows(
+            database,
+            f"SELECT t.{column}, count(*) FROM cdm.{table} t LEFT JOIN cdm.concept c"
+            f" ON c.concept_id = t.{column} AND c.domain_id = 'Type Concept'"
+            " AND c.standard_concept = 'S' WHERE c.concept_id IS NULL GROUP BY 1",
+        )
+        assert untyped == [], f"{table}.{column}: not a standard Type Concept"
+        if rows(database, f"SELECT count(*) > 0 FROM cdm.{table}")[0][0]:
+            filled.add(table)
+    assert set(TYPE_COLUMNS) - filled <= {"procedure_occurrence", "death"}  # none in the cohort

@@ -42,6 +42,8 @@ def only_row(result: Any) -> list[Any]:
 
 
 def test_f2o_031_standard_concept_and_source(ctx: Context) -> None:
+    """The code resolved against the vocabulary (§f2o-030: existence, standard status; the
+    domain in the §f2o-037 tests)."""
     row = only_row(transform_observation(lab(), ctx))
     assert row[R.CONCEPT_ID] == 3000905
     assert row[R.SOURCE_CONCEPT_ID] == 3000905
