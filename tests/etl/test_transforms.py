@@ -429,3 +429,47 @@ def test_an_ongoing_statement_ends_on_the_data_date(
         None,
     )
     assert sum(ctx.imputed_dates.values()) == imputed
+
+
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        (  # base R4: status and code; no category, value, meta, encounter or performer
+            {"resourceType": "Observation", "id": "o", "status": "final",
+             "code": {"coding": [{"system": LOINC, "code": "6690-2"}]},
+             "subject": SUBJECT, "effectiveDateTime": "2021-03-04"},
+            ("measurement", 3000905, 32817),
+        ),
+        (  # no clinicalStatus, verificationStatus or category (US Core requires them)
+            {"resourceType": "Condition", "id": "c", "subject": SUBJECT,
+             "code": {"coding": [{"system": SNOMED, "code": "38341003"}]},
+             "onsetDateTime": "2021-03-04"},
+            ("condition_occurrence", 316866, 32817),
+        ),
+        (  # no dosage, reasonCode, informationSource or effectivePeriod end
+            {"resourceType": "MedicationStatement", "id": "m", "status": "active",
+             "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "495881"}]},
+             "subject": SUBJECT, "effectiveDateTime": "2021-03-04"},
+            ("drug_exposure", 1363387, 32817),
+        ),
+    ],
+)  # fmt: skip
+def test_f2o_011_the_elements_base_r4_requires_are_enough(
+    ctx: Context, resource: dict[str, Any], expected: tuple[str, int, int]
+) -> None:
+    """A resource with only the elements base R4 requires (plus the subject and date OMOP
+    needs) loads: rwe relies on no profile's must-support elements (§f2o-011)."""
+    row = only_row(TRANSFORMS[resource["resourceType"]](resource, ctx))
+    assert (row[R.TARGET], row[R.CONCEPT_ID], row[R.TYPE_CONCEPT_ID]) == expected
+
+
+def test_f2o_011_a_patient_needs_only_a_birth_year(ctx: Context) -> None:
+    """Base R4 requires nothing of a Patient; OMOP requires a year of birth. No gender,
+    name or identifier: gender concept 0."""
+    person = transform_patient({"resourceType": "Patient", "id": "p", "birthDate": "1950"}, ctx)
+    assert person.person is not None
+    assert (person.person[0], person.person[2]) == (0, 1950)
