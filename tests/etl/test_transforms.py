@@ -444,7 +444,7 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
              "subject": SUBJECT, "effectiveDateTime": "2021-03-04"},
             ("measurement", 3000905, 32817),
         ),
-        (  # no clinicalStatus, verificationStatus or category (US Core requires them)
+        (  # no clinicalStatus, verificationStatus or category (profiles such as US Core add them)
             {"resourceType": "Condition", "id": "c", "subject": SUBJECT,
              "code": {"coding": [{"system": SNOMED, "code": "38341003"}]},
              "onsetDateTime": "2021-03-04"},
