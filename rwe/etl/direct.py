@@ -32,6 +32,7 @@ import psycopg
 
 from rwe.db.sqlfiles import read_sql
 from rwe.etl.dates import When
+from rwe.etl.fast import Hit
 from rwe.etl.load import DELIMITER
 from rwe.etl.preread import id_hash
 from rwe.etl.transform.common import SOURCE_VALUE_MAX
@@ -67,12 +68,12 @@ class Direct:
         self,
         occ: int,
         digest: int,
-        hit: tuple[str, str, str, str, Any, When, Any, Any],
+        hit: Hit,
     ) -> tuple[tuple[str, str], tuple[str, str]] | None:
         """The id-map and CDM rows (COPY text) of a fast-path Observation, or None when it
         must be staged (its Patient or Encounter not read yet, a datetime to leave to
         PostgreSQL)."""
-        ident, last_updated, person, visit, head, start, value, tail = hit
+        ident, last_updated, person, visit, head, start, value, tail, bounds = hit
         repeated = self.repeated
         if repeated is None:
             repeated = self.repeated = self._repeated()
@@ -116,6 +117,8 @@ class Direct:
             f"{key * 1000}{d}{person_id}{concept}{date}{d}{when}{d}{head[2]}{d}{number}{d}"
             f"{tail[2]}{d}{visit_id}{source}{tail[3]}{d}{number[:SOURCE_VALUE_MAX]}"
         )
+        if table == "measurement":  # OBSERVATION has no range columns
+            event = f"{event}{d}{bounds}"
         return ("direct_fhir_resource", state), (f"direct_{table}", event)
 
     def _utc_text(self, start: When) -> tuple[str, str] | None:

@@ -2,11 +2,17 @@
 line straight into typed structs of the one shape it accepts, which also proves the structure
 check passes, and the row is built without the generic dict walk.
 
-Exactly the generic result or nothing: anything outside the narrow shape (another element,
-another type, components, ranges, comparators, several codings, a reference that is not
-`Type/id`, an excluded status, a date or unit the generic path would reject, JSON escapes)
-returns None *before any side effect*, and the caller takes the generic path
-(orjson → structure check → `transform_observation`), which decides and explains.
+Exactly the generic result or nothing: anything outside the shape (another value[x] or
+effective[x], components, comparators, several codings, extensions, a reference that is not
+`Type/id`, an excluded status, a date or unit the generic path would reject, JSON escapes, an
+element of the wrong kind) returns None *before any side effect*, and the caller takes the
+generic path (orjson → structure check → `transform_observation`), which decides and explains.
+
+The shape is what hospital exports and Synthea write for a lab: besides the elements the row
+comes from (and the first referenceRange's low and high values), it admits the elements the
+generic path does not read (issued, identifier, performer, interpretation, note, specimen, ...)
+when they have the kind the structure check (rwe.etl.shape) requires, and any other field inside
+meta, references, codings and CodeableConcepts, which the generic path does not read either.
 `tests/etl/test_perf_fast.py` checks both paths give the same rows, counts and report.
 """
 
@@ -16,6 +22,7 @@ import re
 from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from rwe.etl import rows as R
 from rwe.etl.dates import DateError, When, parse_when
@@ -27,46 +34,65 @@ from rwe.etl.vocabulary import UCUM_SYSTEM
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id syntax (as rwe.etl.shape checks it)
 _DATES_MAX = 50_000
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what orjson keeps an int
-_EMPTY_TAIL = DELIMITER * (R.N_EVENT - 1 - R.UNIT_SOURCE_VALUE)  # range_low .. the last column
+_AFTER_RANGE = DELIMITER * (R.N_EVENT - 1 - R.RANGE_HIGH)  # operator_concept_id .. the last
+_NO_RANGE = DELIMITER  # range_low and range_high empty
+
+# Other fields of these objects are admitted and skipped: the generic path reads none of them
+# (one coding: pick_code reads its system and code; a reference: its `reference`).
+# Decoded objects never form cycles, so the garbage collector need not track them (gc=False;
+# it also takes back what the longer Observation below costs to decode).
 
 
-class _Coding(msgspec.Struct, forbid_unknown_fields=True):
+class _Coding(msgspec.Struct, gc=False):
     system: str | None = None
     code: str | None = None
-    display: str | None = None
-    version: str | None = None
 
 
-class _Concept(msgspec.Struct, forbid_unknown_fields=True):
+class _Concept(msgspec.Struct, gc=False):
     coding: list[_Coding] = []
     text: str | None = None
 
 
-class _Reference(msgspec.Struct, forbid_unknown_fields=True):
+class _Reference(msgspec.Struct, gc=False):
     reference: str
-    display: str | None = None
 
 
-class _Meta(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+class _Meta(msgspec.Struct, gc=False, rename="camel"):
     last_updated: str | None = None
-    version_id: str | None = None
 
 
-class _Quantity(msgspec.Struct, forbid_unknown_fields=True):
+class _Object(msgspec.Struct, gc=False):
+    """Any JSON object: an element the generic path does not read, whose kind the structure
+    check requires to be an object."""
+
+
+class _Quantity(msgspec.Struct, gc=False, forbid_unknown_fields=True):  # a comparator counts
     value: int | float
     code: str
     system: str
     unit: str | None = None
 
 
+class _Bound(msgspec.Struct, gc=False):  # referenceRange.low/.high: the generic path reads value
+    value: int | float | None = None
+
+
+class _Range(msgspec.Struct, gc=False):
+    low: _Bound | None = None
+    high: _Bound | None = None
+
+
 class Observation(
     msgspec.Struct,
+    gc=False,
     forbid_unknown_fields=True,
     rename="camel",
     tag_field="resourceType",
     tag="Observation",
 ):
-    """The accepted shape: every element typed; an unknown element fails the decode."""
+    """The accepted shape: every element typed; an unknown element fails the decode. An
+    element that is present must not be null (the structure check rejects a null object or
+    array), hence UNSET rather than None as the default of the optional objects."""
 
     id: str
     status: str
@@ -74,9 +100,29 @@ class Observation(
     subject: _Reference
     effective_date_time: str
     value_quantity: _Quantity
-    meta: _Meta | None = None
+    meta: _Meta | UnsetType = UNSET
     category: list[_Concept] = []
-    encounter: _Reference | None = None
+    encounter: _Reference | UnsetType = UNSET
+    reference_range: list[_Range] = []
+    # Elements the generic path does not read (with an effectiveDateTime, not even issued):
+    # only their kind is checked, as the structure check does.
+    issued: str | None = None
+    language: str | None = None
+    implicit_rules: str | None = None
+    identifier: list[msgspec.Raw] | UnsetType = UNSET
+    based_on: list[msgspec.Raw] | UnsetType = UNSET
+    part_of: list[msgspec.Raw] | UnsetType = UNSET
+    focus: list[msgspec.Raw] | UnsetType = UNSET
+    performer: list[msgspec.Raw] | UnsetType = UNSET
+    interpretation: list[msgspec.Raw] | UnsetType = UNSET
+    note: list[msgspec.Raw] | UnsetType = UNSET
+    has_member: list[msgspec.Raw] | UnsetType = UNSET
+    derived_from: list[msgspec.Raw] | UnsetType = UNSET
+    text: _Object | UnsetType = UNSET
+    body_site: _Object | UnsetType = UNSET
+    method: _Object | UnsetType = UNSET
+    specimen: _Object | UnsetType = UNSET
+    device: _Object | UnsetType = UNSET
 
 
 _decoder = msgspec.json.Decoder(Observation)
@@ -85,15 +131,18 @@ _decoder = msgspec.json.Decoder(Observation)
 # unmapped (system, code) or None, type concept, OMOP table, (direct CDM text around the
 # concept: "<d>concept<d>", "<d>source value<d>source concept<d>")).
 _Head = tuple[str, tuple[str, str] | None, int, str, tuple[str, str]]
-# A unit: (staging COPY text from unit_concept_id on, the unknown UCUM unit or None, direct
-# unit_concept_id text, unit_source_value).
+# A unit: (staging COPY text of unit_concept_id and unit_source_value, the unknown UCUM unit
+# or None, direct unit_concept_id text, unit_source_value).
 _Tail = tuple[str, str | None, str, str]
+# What parts() finds: (fhir id, last_updated, person id, visit id, head, start, value, tail,
+# COPY text of range_low and range_high).
+Hit = tuple[str, str, str, str, _Head, When, int | float, _Tail, str]
 
 
-def _ref_id(ref: _Reference | None, expected: str) -> str | bool | None:
+def _ref_id(ref: _Reference | UnsetType, expected: str) -> str | bool | None:
     """The id of a plain `Type/id` reference to `expected`; None when absent; False when the
     generic path must decide (other forms, other types)."""
-    if ref is None:
+    if ref is UNSET:
         return None
     kind, slash, ident = ref.reference.partition("/")
     if kind != expected or not slash or "/" in ident:
@@ -146,7 +195,7 @@ class FastObservation:
         elif unit_text:
             concept = 0
             source = unit_text[:SOURCE_VALUE_MAX]
-        return f"{concept}{DELIMITER}{source}{_EMPTY_TAIL}", unmapped, f"{concept}", source
+        return f"{concept}{DELIMITER}{source}", unmapped, f"{concept}", source
 
     def _when(self, value: str, element: str) -> When | None:
         """The parsed date, or None when the generic path must reject it (whatever the
@@ -181,24 +230,20 @@ class FastObservation:
         return found
 
     @staticmethod
-    def text(
-        hit: tuple[str, str, str, str, _Head, When, int | float, _Tail],
-    ) -> tuple[str, str, str, str, str]:
+    def text(hit: Hit) -> tuple[str, str, str, str, str]:
         """A parts() hit as staging text: (fhir id, last_updated, person ref, visit ref, COPY
         text of the event row without its occ), None being ""."""
-        ident, last_updated, person, visit, head, start, value, tail = hit
+        ident, last_updated, person, visit, head, start, value, tail, bounds = hit
         # The COPY text of the event row (rwe.etl.load.encode_row of the same values: None
         # and "" are empty; no value can hold the delimiter, quote, CR, LF or NUL, see parts()).
         d = DELIMITER
         event = (
             f"{head[0]}{start.date or ''}{d}{start.datetime or ''}{d}{d}{d}{head[2]}{d}{value}"
-            f"{d}{d}{d}{f'{value}'[:SOURCE_VALUE_MAX]}{d}{tail[0]}"
+            f"{d}{d}{d}{f'{value}'[:SOURCE_VALUE_MAX]}{d}{tail[0]}{d}{bounds}{_AFTER_RANGE}"
         )
         return ident, last_updated, person, visit, event
 
-    def parts(
-        self, line: bytes
-    ) -> tuple[str, str, str, str, _Head, When, int | float, _Tail] | None:
+    def parts(self, line: bytes) -> Hit | None:
         """The pieces of a fast-path Observation's row (text() joins them as staging text,
         rwe.etl.direct as CDM rows), or None: take the generic path. The counters of the
         generic path are updated (once per returned hit)."""
@@ -223,7 +268,7 @@ class FastObservation:
             return None
         last_updated = None
         meta = obs.meta
-        if meta is not None and meta.last_updated is not None:
+        if meta is not UNSET and meta.last_updated is not None:
             stamp = self._when(meta.last_updated, "Observation.meta.lastUpdated")
             if stamp is None:
                 return None
@@ -238,6 +283,14 @@ class FastObservation:
         ucum = quantity.system == UCUM_SYSTEM
         if unit and ucum and not is_ucum(unit):
             return None
+        bounds = _NO_RANGE
+        if obs.reference_range:
+            first = obs.reference_range[0]
+            low = _bound(first.low)
+            high = _bound(first.high)
+            if low is None or high is None:
+                return None
+            bounds = f"{low}{DELIMITER}{high}"
         # From here on: the generic path's side effects (counters), then the row.
         ctx = self.ctx
         if start.imputed:
@@ -271,4 +324,16 @@ class FastObservation:
             start,
             value,
             tail,
+            bounds,
         )
+
+
+def _bound(bound: _Bound | None) -> str | None:
+    """A referenceRange low/high value as the generic path stages it (float), "" when absent;
+    None when the generic path must decide (an integer orjson would not read as one)."""
+    if bound is None or bound.value is None:
+        return ""
+    value = bound.value
+    if value.__class__ is int and not _INT_MIN <= value <= _INT_MAX:
+        return None
+    return f"{float(value)}"

@@ -43,6 +43,7 @@ DIRECT_EVENT_COLUMNS = {
         f"{table}_source_concept_id",
         "unit_source_value",
         "value_source_value",
+        *(("range_low", "range_high") if table == "measurement" else ()),
     )
     for table in ("measurement", "observation")
 }

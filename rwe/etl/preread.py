@@ -27,8 +27,11 @@ _ID = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
 
 def _observation_ids(sources: list[Source]) -> Iterator[bytes]:
     """The first `"id":"..."` of each Observation line of the NDJSON inputs: on a line the
-    fast path accepts it is the resource's own id, its bytes the UTF-8 of the decoded id (the
-    fast path takes no line with escapes)."""
+    fast path accepts, its bytes are the UTF-8 of the decoded id (the fast path takes no line
+    with escapes), and it is the resource's own id unless an element written before that
+    carries an `id` of its own (`"meta": {"id": ...}`; serializers write the resource's id
+    second). Then a repeat of the resource's id is missed here, and the id map's unique key
+    catches it when both are COPYed directly: the run starts over through staging."""
     for source in sources:
         for batch in source.batches():
             for line in batch.lines:

@@ -7,12 +7,16 @@ import json
 import random
 from typing import Any
 
+import orjson
+import pytest
+
 from rwe.etl.load import RowBuffer
 from rwe.etl.mappings import load_mappings
 from rwe.etl.pipeline import Pipeline
 from rwe.etl.skip import SkipSet
 from rwe.etl.transform import Context
 from rwe.etl.vocabulary import memory_vocabulary
+from tests.conftest import shared_path
 
 CONCEPTS = [
     ("LOINC", "6690-2", 3000905, 3000905, "Measurement"),
@@ -47,6 +51,45 @@ BASE: dict[str, Any] = {
         "code": "10*3/uL",
     },
 }
+
+
+# What a hospital's lab carries besides the row's elements (Epic/Cerner exports, US Core).
+HOSPITAL: dict[str, Any] = {
+    "identifier": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.6.798268", "value": "p1-o1"}],
+    "basedOn": [{"reference": "ServiceRequest/sr1"}],
+    "issued": "2020-03-14T09:02:11.819+02:00",
+    "performer": [{"reference": "Organization/lab1", "display": "Central Lab"}],
+    "interpretation": [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                    "code": "N",
+                }
+            ]
+        }
+    ],
+    "specimen": {"reference": "Specimen/s1", "display": "Blood"},
+    "note": [{"text": "hemolysed"}],
+    "referenceRange": [
+        {
+            "low": {"value": 4, "unit": "10*3/uL", "system": "http://unitsofmeasure.org"},
+            "high": {"value": 10.5, "unit": "10*3/uL", "system": "http://unitsofmeasure.org"},
+            "text": "4.0-10.5",
+        }
+    ],
+}
+# A Synthea lab line (synthea_ndjson samples: every lab Observation has `issued`).
+SYNTHEA = (
+    b'{"resourceType":"Observation","id":"a7b38940-3cd3-43b1-bba9-6adb6090d1d3","status":"final",'
+    b'"category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-categ'
+    b'ory","code":"vital-signs","display":"vital-signs"}]}],"code":{"coding":[{"system":"http:/'
+    b'/loinc.org","code":"8302-2","display":"Body Height"}],"text":"Body Height"},"subject":{"re'
+    b'ference":"Patient/2b36c1e2-bbe1-45ae-8124-4adad2677702"},"encounter":{"reference":"Encount'
+    b'er/39efc9b8-a75f-43a3-98a2-5bdc1c8207d2"},"effectiveDateTime":"2010-01-09T19:04:32+00:00",'
+    b'"issued":"2010-01-09T19:04:32.819+00:00","valueQuantity":{"value":139.9996742575894,"unit"'
+    b':"cm","system":"http://unitsofmeasure.org","code":"cm"}}'
+)
 
 
 def _variants() -> list[Any]:
@@ -105,6 +148,74 @@ def _variants() -> list[Any]:
     v(lambda d: d.update(subject={"display": "nobody"}))
     v(lambda d: d.update(note=[{"text": "n"}]))
     v(lambda d: d.update(referenceRange=[{"low": {"value": 1}, "high": {"value": 9.5}}]))
+    # what hospital exports and Synthea add to a lab: elements the generic path does not read
+    v(lambda d: d.update(HOSPITAL))
+    v(lambda d: d.update(issued="2020-03-14T09:00:00.819+02:00"))
+    v(lambda d: d.update(issued="not a date"))  # not read when there is an effectiveDateTime
+    v(lambda d: d.update(issued=5))
+    v(lambda d: d.update(issued=None))
+    v(lambda d: d.update(issued={"a": 1}))
+    v(lambda d: d.update(language="en", implicitRules="http://x.org/rules"))
+    for name in ("identifier", "basedOn", "partOf", "focus", "performer", "interpretation"):
+        v(lambda d, name=name: d.update({name: [{"reference": "X/1"}, "odd", 3]}))
+        v(lambda d, name=name: d.update({name: {"reference": "X/1"}}))
+        v(lambda d, name=name: d.update({name: None}))
+    for name in ("note", "hasMember", "derivedFrom"):
+        v(lambda d, name=name: d.update({name: []}))
+        v(lambda d, name=name: d.update({name: "x"}))
+    for name in ("text", "bodySite", "method", "specimen", "device"):
+        v(lambda d, name=name: d.update({name: {"status": "generated", "x": [1, {"y": None}]}}))
+        v(lambda d, name=name: d.update({name: []}))
+        v(lambda d, name=name: d.update({name: None}))
+    v(lambda d: d.update(extension=[{"url": "http://x.org/e", "valueString": "x"}]))
+    v(lambda d: d.update(modifierExtension=[{"url": "http://x.org/m", "valueString": "x"}]))
+    v(lambda d: d.update(contained=[{"resourceType": "Specimen", "id": "s"}]))
+    v(lambda d: d["meta"].update(profile=["http://x.org/p"], tag=[{"code": "t"}], security=[]))
+    v(lambda d: d["meta"].update(profile="not an array", extension=[{"url": "u"}]))
+    v(lambda d: d["meta"].update(lastUpdated=None))
+    v(lambda d: d.update(meta=None))
+    v(lambda d: d.update(meta=[]))
+    v(lambda d: d.update(encounter=None))
+    v(lambda d: d.update(subject=None))
+    v(lambda d: d.update(category=None))
+    v(lambda d: d.update(category={"coding": [{"code": "laboratory"}]}))
+    v(lambda d: d["category"][0]["coding"][0].update(code=7))
+    v(lambda d: d["category"][0]["coding"].append("odd"))
+    v(lambda d: d["category"][0].update(text=3))
+    v(lambda d: d["code"].update(coding=None, text="t"))
+    v(lambda d: d["code"].update(text=3))
+    v(lambda d: d["code"]["coding"][0].update(userSelected=True, version="2.7", display=3))
+    v(lambda d: d["code"]["coding"][0].update(system=5))
+    v(lambda d: d["subject"].update(display="Doe, Jane", type="Patient"))
+    v(lambda d: d["subject"].update(identifier={"system": "urn:mrn", "value": "1"}))
+    v(lambda d: d["subject"].update(reference=5))
+    v(lambda d: d["encounter"].update(identifier={"value": "v1"}, display="visit"))
+    v(lambda d: d["valueQuantity"].update(extension=[{"url": "u"}]))
+    for ranges in (
+        [{"low": {"value": 1}}],
+        [{"high": {"value": 2.5, "unit": "x", "system": "s", "code": "c"}}],
+        [{"low": {"value": 1e-7, "unit": "%"}, "high": {"value": 12345678.9}, "text": "t"}],
+        [{"low": {"value": 3}, "high": {"value": 4}, "type": {"text": "normal"}}, {"low": 1}],
+        [{"text": "normal"}],
+        [],
+        [{"low": {"value": True}}],
+        [{"low": {"value": "5"}}],
+        [{"low": {"comparator": ">"}}],
+        [{"low": None, "high": {"value": 2}}],
+        [{"low": [], "high": {"value": 2}}],
+        [None],
+        ["normal"],
+        [{"low": {"value": 123456789012345678901234567890}}],
+        [{"high": {"value": -(1 << 63) - 1}}],
+        {"low": {"value": 1}},
+    ):
+        v(lambda d, ranges=ranges: d.update(referenceRange=ranges))
+    v(
+        lambda d: d.update(
+            referenceRange=[{"low": {"value": 1}, "high": {"value": 2}}],
+            code={"coding": [{"system": "http://loinc.org", "code": "72166-2"}]},
+        )
+    )
     v(lambda d: d.update(component=[{"code": d["code"], "valueQuantity": d["valueQuantity"]}]))
     v(lambda d: d.update(valueString="x"))
     v(lambda d: d.update(dataAbsentReason={"text": "n/a"}))
@@ -112,6 +223,7 @@ def _variants() -> list[Any]:
     v(lambda d: d["code"]["coding"][0].update(display="caf\u00e9 \u2603"))
     v(lambda d: d.update(resourceType="Condition"))
     out.append([1, 2])
+    out.append(json.loads(SYNTHEA))
     return out
 
 
@@ -165,5 +277,30 @@ def test_fast_path_takes_the_common_shape() -> None:
     mappings = load_mappings()
     ctx = Context(vocabulary=memory_vocabulary(mappings, CONCEPTS, UNITS), mappings=mappings)
     pipeline = Pipeline(ctx, RowBuffer(), SkipSet.empty(), 7)
-    assert pipeline.fast.parts(json.dumps(BASE).encode()) is not None
-    assert pipeline.fast.parts(json.dumps({**BASE, "note": [{"text": "n"}]}).encode()) is None
+    parts = pipeline.fast.parts
+    assert parts(json.dumps(BASE).encode()) is not None
+    assert parts(json.dumps({**BASE, **HOSPITAL}).encode()) is not None
+    assert parts(SYNTHEA) is not None
+    for other in (
+        {"component": [{"code": BASE["code"], "valueQuantity": BASE["valueQuantity"]}]},
+        {"extension": [{"url": "http://x.org/e", "valueString": "x"}]},
+        {"valueQuantity": {**BASE["valueQuantity"], "comparator": "<"}},
+        {"referenceRange": [{"low": {"value": "5"}}]},
+        {"issued": 5},
+        {"meta": None},
+    ):
+        assert parts(json.dumps({**BASE, **HOSPITAL, **other}).encode()) is None, other
+
+
+@pytest.mark.shared
+def test_synthea_labs_take_the_fast_path_and_stage_what_the_generic_path_stages() -> None:
+    """Real Synthea NDJSON (../shared): every lab with a valueQuantity takes the fast path."""
+    path = shared_path("fhir-samples", "synthea_ndjson", "pathling_encoders_9_patients")
+    lines = (path / "Observation.ndjson").read_bytes().splitlines()
+    assert _stage(lines, fast=True) == _stage(lines, fast=False)
+    mappings = load_mappings()
+    ctx = Context(vocabulary=memory_vocabulary(mappings, CONCEPTS, UNITS), mappings=mappings)
+    parts = Pipeline(ctx, RowBuffer(), SkipSet.empty(), 7).fast.parts
+    labs = [line for line in lines if "valueQuantity" in orjson.loads(line)]
+    assert len(labs) > 1000
+    assert [line for line in labs if parts(line) is None] == []
