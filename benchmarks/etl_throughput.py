@@ -45,8 +45,16 @@ LABS = [  # (LOINC, UCUM, mean, sd) — the CBC panel the sorafenib cohorts carr
 ]
 
 
-def generate(folder: Path, resources: int, seed: int = 7) -> dict[str, int]:
-    """Patients, Encounters, Conditions, MedicationStatements and (≥ 80%) lab Observations."""
+LAB_LAYOUTS = ("hospital", "minimal")
+
+
+def generate(folder: Path, resources: int, seed: int = 7, labs: str = "hospital") -> dict[str, int]:
+    """Patients, Encounters, Conditions, MedicationStatements and (≥ 80%) lab Observations.
+
+    labs="hospital" (≈ 1.1 KB a line): the labs also carry what a hospital's export or Synthea
+    writes besides the row's elements (issued, identifier, performer, interpretation, a
+    reference range, code.text, meta.profile); "minimal" (≈ 0.56 KB): only the elements the
+    row comes from, as the benchmark generated before 2026-12-03."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     per_patient = 100  # 1 Patient + 6 Encounters + 2 Conditions + 3 MedStatements + 88 labs
@@ -162,43 +170,70 @@ def generate(folder: Path, resources: int, seed: int = 7) -> dict[str, int]:
             counts["MedicationStatement"] += 1
         for o in range(per_patient - 12):
             code, unit, mean, sd = LABS[o % len(LABS)]
-            files["Observation"].write(
-                json.dumps(
+            value = round(rng.gauss(mean, sd), 2)
+            lab = {
+                "resourceType": "Observation",
+                "id": f"{pid}-o{o}",
+                "meta": {"lastUpdated": stamp},
+                "status": "final",
+                "category": [
                     {
-                        "resourceType": "Observation",
-                        "id": f"{pid}-o{o}",
-                        "meta": {"lastUpdated": stamp},
-                        "status": "final",
-                        "category": [
+                        "coding": [
                             {
-                                "coding": [
-                                    {
-                                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                        "code": "laboratory",
-                                    }
-                                ]
+                                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                "code": "laboratory",
                             }
-                        ],
-                        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-                        "subject": {"reference": f"Patient/{pid}"},
-                        "encounter": {"reference": f"Encounter/{pid}-e{o % 6}"},
-                        "effectiveDateTime": (
-                            f"2020-0{o % 9 + 1}-1{o % 10}T08:{o % 60:02d}:00+02:00"
-                        ),
-                        "valueQuantity": {
-                            "value": round(rng.gauss(mean, sd), 2),
-                            "unit": unit,
-                            "system": "http://unitsofmeasure.org",
-                            "code": unit,
-                        },
+                        ]
                     }
-                )
-                + "\n"
-            )
+                ],
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "subject": {"reference": f"Patient/{pid}"},
+                "encounter": {"reference": f"Encounter/{pid}-e{o % 6}"},
+                "effectiveDateTime": (f"2020-0{o % 9 + 1}-1{o % 10}T08:{o % 60:02d}:00+02:00"),
+                "valueQuantity": {
+                    "value": value,
+                    "unit": unit,
+                    "system": "http://unitsofmeasure.org",
+                    "code": unit,
+                },
+            }
+            if labs == "hospital":
+                hospital_lab(lab, mean, sd)
+            files["Observation"].write(json.dumps(lab) + "\n")
             counts["Observation"] += 1
     for f in files.values():
         f.close()
     return counts
+
+
+def hospital_lab(lab: dict[str, Any], mean: float, sd: float) -> None:
+    """What a hospital's export (US Core labs; Synthea writes issued too) adds to a lab."""
+    quantity = lab["valueQuantity"]
+    low, high = round(mean - 2 * sd, 1), round(mean + 2 * sd, 1)
+    normal = low <= quantity["value"] <= high
+    ucum = {"unit": quantity["unit"], "system": quantity["system"], "code": quantity["code"]}
+    lab["meta"]["profile"] = [
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab"
+    ]
+    lab["identifier"] = [
+        {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.6.798268", "value": lab["id"]}
+    ]
+    lab["code"]["text"] = "Lab result"
+    lab["issued"] = lab["effectiveDateTime"].replace("T08:", "T11:")
+    lab["performer"] = [{"reference": "Organization/lab1", "display": "Central Laboratory"}]
+    lab["interpretation"] = [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                    "code": "N" if normal else ("L" if quantity["value"] < low else "H"),
+                }
+            ]
+        }
+    ]
+    lab["referenceRange"] = [
+        {"low": {"value": low, **ucum}, "high": {"value": high, **ucum}, "text": f"{low}-{high}"}
+    ]
 
 
 def increment(folder: Path, out: Path, share: float, night: int = 1) -> int:
@@ -436,6 +471,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--resources", type=int, default=200_000)
     parser.add_argument("--input", help="NDJSON folder to use instead of generating one")
+    parser.add_argument(
+        "--labs",
+        choices=LAB_LAYOUTS,
+        default="hospital",
+        help="what the generated labs carry (see generate())",
+    )
     parser.add_argument("--database-url")
     parser.add_argument("--workers", type=int, default=1, help="rwe etl --workers")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
@@ -467,7 +508,7 @@ def measure(url: str, args: argparse.Namespace) -> tuple[Any, ...]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.input) if args.input else Path(tmp) / "full"
         if not args.input:
-            counts = generate(folder, args.resources)
+            counts = generate(folder, args.resources, labs=args.labs)
             print(f"generated {sum(counts.values()):,} resources: {counts}")
         total = sum(sum(1 for _ in f.open()) for f in folder.glob("*.ndjson"))
         observations = sum(1 for _ in (folder / "Observation.000.ndjson").open())
