@@ -4,9 +4,10 @@ merge), per resource type, best of three passes.
 
     .venv/bin/python benchmarks/etl_transform.py --resources 300000
 
-Observations take the fast path (rwe/etl/fast.py); the other types the generic one
-(rwe/etl/pipeline.py, one transform module per type). Uses the seed vocabulary of a fresh
-database on the embedded server, dropped at the end (or --database-url).
+Observations (shaped as a hospital's labs, or --labs minimal) take the fast path
+(rwe/etl/fast.py); the other types the generic one (rwe/etl/pipeline.py, one transform
+module per type). Uses the seed vocabulary of a fresh database on the embedded server,
+dropped at the end (or --database-url).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from etl_throughput import drop_database, fresh_database, generate
+from etl_throughput import LAB_LAYOUTS, drop_database, fresh_database, generate
 
 from rwe.db.connection import Database
 from rwe.etl.load import RowBuffer
@@ -34,20 +35,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--resources", type=int, default=300_000)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--labs", choices=LAB_LAYOUTS, default="hospital", help="see etl_throughput.generate()"
+    )
     args = parser.parse_args()
     url = args.database_url or fresh_database()
     try:
-        measure(Database(url=url), args.resources)
+        measure(Database(url=url), args.resources, args.labs)
     finally:
         if not args.database_url:
             drop_database(url)
 
 
-def measure(db: Database, resources: int) -> None:
+def measure(db: Database, resources: int, labs: str) -> None:
     mappings = load_mappings()
     with tempfile.TemporaryDirectory() as tmp, db.connect(autocommit=True) as conn:
         folder = Path(tmp)
-        generate(folder, resources)
+        generate(folder, resources, labs=labs)
         for path in sorted(folder.glob("*.ndjson")):
             lines = path.read_bytes().splitlines()
             best = float("inf")

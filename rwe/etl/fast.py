@@ -3,7 +3,7 @@ line straight into typed structs of the one shape it accepts, which also proves 
 check passes, and the row is built without the generic dict walk.
 
 Exactly the generic result or nothing: anything outside the shape (another value[x] or
-effective[x], components, comparators, several codings, extensions, a reference that is not
+effective[x], components, comparators, extensions, a reference that is not
 `Type/id`, an excluded status, a date or unit the generic path would reject, JSON escapes, an
 element of the wrong kind) returns None *before any side effect*, and the caller takes the
 generic path (orjson → structure check → `transform_observation`), which decides and explains.
@@ -32,20 +32,21 @@ from rwe.etl.units import is_ucum
 from rwe.etl.vocabulary import UCUM_SYSTEM
 
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id syntax (as rwe.etl.shape checks it)
-_DATES_MAX = 50_000
+_CACHE_MAX = 50_000  # entries in each remembered lookup (dates, choices of codings)
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what orjson keeps an int
 _AFTER_RANGE = DELIMITER * (R.N_EVENT - 1 - R.RANGE_HIGH)  # operator_concept_id .. the last
 _NO_RANGE = DELIMITER  # range_low and range_high empty
 
 # Other fields of these objects are admitted and skipped: the generic path reads none of them
-# (one coding: pick_code reads its system and code; a reference: its `reference`).
+# (a coding: pick_code reads its system, code and userSelected; a reference: its `reference`).
 # Decoded objects never form cycles, so the garbage collector need not track them (gc=False;
 # it also takes back what the longer Observation below costs to decode).
 
 
-class _Coding(msgspec.Struct, gc=False):
+class _Coding(msgspec.Struct, gc=False, rename="camel"):
     system: str | None = None
     code: str | None = None
+    user_selected: bool | None = None  # read when there are several codings
 
 
 class _Concept(msgspec.Struct, gc=False):
@@ -161,6 +162,7 @@ class FastObservation:
         self._routes: dict[tuple[str, ...], tuple[str, int]] = {}
         self._heads: dict[tuple[str | None, ...], _Head] = {}  # (system, code, *categories)
         self._tails: dict[tuple[str, str | None, bool], _Tail] = {}  # (unit, text, UCUM?)
+        self._picks: dict[tuple[tuple[str | None, str | None, bool | None], ...], int] = {}
 
     def _head(self, system: str | None, code: str, categories: list[str]) -> _Head:
         """First sight of a code in a category list: the generic lookups (counting)."""
@@ -181,6 +183,19 @@ class FastObservation:
             f"{d}{code[:SOURCE_VALUE_MAX]}{d}{concept.source_concept_id}{d}",
         )
         return prefix, unmapped, type_concept, table, direct
+
+    def _pick(self, codings: list[_Coding]) -> int:
+        """Which of several codings the generic path takes (rwe.etl.transform.common.pick_code:
+        a userSelected one, then one that maps, then one of a known system, then the first);
+        looked up without counting, remembered per list of codings."""
+        key = tuple((c.system, c.code, c.user_selected) for c in codings)
+        found = self._picks.get(key)
+        if found is None:
+            found = _choose(codings, self.ctx.vocabulary)
+            if len(self._picks) >= _CACHE_MAX:
+                self._picks.clear()
+            self._picks[key] = found
+        return found
 
     def _tail(self, unit: str, unit_text: str | None, ucum: bool) -> _Tail:
         """First sight of a unit: the generic lookup (counting an unknown UCUM unit)."""
@@ -209,7 +224,7 @@ class FastObservation:
             parsed = parse_when(value, element)
         except DateError:
             parsed = None
-        if len(self._dates) >= _DATES_MAX:
+        if len(self._dates) >= _CACHE_MAX:
             self._dates.clear()
         self._dates[value] = parsed
         return parsed
@@ -260,9 +275,15 @@ class FastObservation:
             return None
         person = _ref_id(obs.subject, "Patient")
         visit = _ref_id(obs.encounter, "Encounter")
-        if person is False or visit is False or len(obs.code.coding) != 1:
+        if person is False or visit is False:
             return None
-        coding = obs.code.coding[0]
+        codings = obs.code.coding
+        if len(codings) == 1:
+            coding = codings[0]
+        elif codings:
+            coding = codings[self._pick(codings)]
+        else:
+            return None
         code = coding.code
         if not code:
             return None
@@ -326,6 +347,20 @@ class FastObservation:
             tail,
             bounds,
         )
+
+
+def _choose(codings: list[_Coding], vocabulary: Any) -> int:
+    """pick_code's choice among several codings, as an index."""
+    for index, coding in enumerate(codings):
+        if coding.user_selected is True:
+            return index
+    for index, coding in enumerate(codings):
+        if coding.code is not None and vocabulary.peek(coding.system, coding.code).concept_id:
+            return index
+    for index, coding in enumerate(codings):
+        if vocabulary.vocabulary_id(coding.system):
+            return index
+    return 0
 
 
 def _bound(bound: _Bound | None) -> str | None:

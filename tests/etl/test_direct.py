@@ -162,6 +162,16 @@ def test_labs_of_every_shape_equal_the_staged_load(
         # a hospital's lab: reference range (MEASUREMENT has range columns, OBSERVATION not)
         observation("o11", "p1", referenceRange=[{"low": {"value": 1}, "high": {"value": 4.8}}]),
         observation("o12", "p1", referenceRange=[{"high": {"value": 0.5}}], **HOSPITAL),
+        observation(  # a local code beside LOINC: the LOINC one maps, it is taken
+            "o14",
+            "p2",
+            code={
+                "coding": [
+                    {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.768282", "code": "1558"},
+                    {"system": "http://loinc.org", "code": "731-0"},
+                ]
+            },
+        ),
         observation(
             "o13",
             "p2",
@@ -174,7 +184,7 @@ def test_labs_of_every_shape_equal_the_staged_load(
     write_ndjson(tmp_path / "in" / "Observation.ndjson", labs)
     write_ndjson(tmp_path / "in" / "zz-late.ndjson", [patient("p3")])
     direct, _ = both(database, staged_database, tmp_path / "in")
-    assert direct["direct"] == 10  # not o4 (9 fraction digits), o9 (rejected), o10 (late)
+    assert direct["direct"] == 11  # not o4 (9 fraction digits), o9 (rejected), o10 (late)
     assert direct["resources"]["Observation"]["rejected"] == 1  # o9: no such Patient
     assert rows(
         database,

@@ -185,6 +185,25 @@ def _variants() -> list[Any]:
     v(lambda d: d["code"].update(coding=None, text="t"))
     v(lambda d: d["code"].update(text=3))
     v(lambda d: d["code"]["coding"][0].update(userSelected=True, version="2.7", display=3))
+    # several codings (a hospital's local code beside LOINC): pick_code's choice
+    local = {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.768282", "code": "1558"}
+    loinc = {"system": "http://loinc.org"}
+    for codings in (
+        [local, {**loinc, "code": "6690-2"}],  # the one that maps
+        [{**loinc, "code": "0000-0"}, local],  # none maps: the known system
+        [local, {**loinc, "code": "0000-0"}],
+        [local, {"system": "urn:other", "code": "2"}],  # the first
+        [local, {**loinc, "code": "72166-2"}, {**loinc, "code": "6690-2"}],
+        [{**loinc, "code": "6690-2"}, {**local, "userSelected": True}],
+        [{**loinc, "code": "6690-2", "userSelected": False}, {**local, "userSelected": None}],
+        [{**loinc, "code": "6690-2"}, {**local, "userSelected": "true"}],
+        [local, {**loinc, "code": ""}, {**loinc, "code": "8302-2"}],
+        [local, {"system": "http://loinc.org"}],  # the known system has no code
+        [{"code": "6690-2"}, {**loinc, "code": "6690-2"}],
+        [local, "odd"],
+        [local, {**loinc, "code": 6690}],
+    ):
+        v(lambda d, codings=codings: d["code"].update(coding=codings))
     v(lambda d: d["code"]["coding"][0].update(system=5))
     v(lambda d: d["subject"].update(display="Doe, Jane", type="Patient"))
     v(lambda d: d["subject"].update(identifier={"system": "urn:mrn", "value": "1"}))
