@@ -13,7 +13,8 @@ PostgreSQL takes faster than text) into a fresh database's tables (same indexes 
 in one transaction on one connection, as a run must write them, with no client work: no
 `rwe etl` on this server loads the input faster than that. Uses a fresh database on the
 embedded server, dropped at the end (or --database-url, kept).
-Input: a synthetic cohort as bulk NDJSON, ≥ 80% lab Observations (generated here).
+Input: a synthetic cohort as bulk NDJSON, ≥ 80% lab Observations shaped as a hospital's
+export writes them (generated here; --labs minimal: only the elements the row comes from).
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def generate(folder: Path, resources: int, seed: int = 7, labs: str = "hospital"
                 "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
                 "subject": {"reference": f"Patient/{pid}"},
                 "encounter": {"reference": f"Encounter/{pid}-e{o % 6}"},
-                "effectiveDateTime": (f"2020-0{o % 9 + 1}-1{o % 10}T08:{o % 60:02d}:00+02:00"),
+                "effectiveDateTime": f"2020-0{o % 9 + 1}-1{o % 10}T08:{o % 60:02d}:00+02:00",
                 "valueQuantity": {
                     "value": value,
                     "unit": unit,
