@@ -29,7 +29,7 @@ from rwe.etl.dates import DateError, When, parse_when
 from rwe.etl.load import DELIMITER
 from rwe.etl.transform.common import SOURCE_VALUE_MAX, Context, target_table
 from rwe.etl.units import is_ucum
-from rwe.etl.vocabulary import UCUM_SYSTEM
+from rwe.etl.vocabulary import UCUM_SYSTEM, Vocabulary
 
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id syntax (as rwe.etl.shape checks it)
 _CACHE_MAX = 50_000  # entries in each remembered lookup (dates, choices of codings)
@@ -298,8 +298,8 @@ class FastObservation:
         if start is None:
             return None
         quantity = obs.value_quantity
-        if quantity.value.__class__ is int and not _INT_MIN <= quantity.value <= _INT_MAX:
-            return None  # orjson reads an integer beyond 64 bits as a float
+        if _beyond_orjson(quantity.value):
+            return None
         unit = quantity.code
         ucum = quantity.system == UCUM_SYSTEM
         if unit and ucum and not is_ucum(unit):
@@ -349,7 +349,7 @@ class FastObservation:
         )
 
 
-def _choose(codings: list[_Coding], vocabulary: Any) -> int:
+def _choose(codings: list[_Coding], vocabulary: Vocabulary) -> int:
     """pick_code's choice among several codings, as an index."""
     for index, coding in enumerate(codings):
         if coding.user_selected is True:
@@ -368,7 +368,11 @@ def _bound(bound: _Bound | None) -> str | None:
     None when the generic path must decide (an integer orjson would not read as one)."""
     if bound is None or bound.value is None:
         return ""
-    value = bound.value
-    if value.__class__ is int and not _INT_MIN <= value <= _INT_MAX:
+    if _beyond_orjson(bound.value):
         return None
-    return f"{float(value)}"
+    return f"{float(bound.value)}"
+
+
+def _beyond_orjson(value: int | float) -> bool:
+    """An integer orjson reads as a float (beyond 64 bits): the generic path decides."""
+    return value.__class__ is int and not _INT_MIN <= value <= _INT_MAX

@@ -10,6 +10,34 @@ from rwe.db.connection import Database
 from rwe.etl.rows import OMOP_TABLES
 from rwe.etl.run import EtlOptions, run_etl
 
+# What a hospital's lab (US Core, Epic/Cerner exports) carries besides the elements its OMOP row
+# comes from; the fast path admits it (rwe/etl/fast.py).
+HOSPITAL_LAB: dict[str, Any] = {
+    "identifier": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.6.798268", "value": "x"}],
+    "basedOn": [{"reference": "ServiceRequest/sr1"}],
+    "issued": "2020-03-14T09:02:11.819+02:00",
+    "performer": [{"reference": "Organization/lab1", "display": "Central Lab"}],
+    "interpretation": [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                    "code": "N",
+                }
+            ]
+        }
+    ],
+    "specimen": {"reference": "Specimen/s1", "display": "Blood"},
+    "note": [{"text": "hemolysed"}],
+    "referenceRange": [
+        {
+            "low": {"value": 4, "unit": "10*3/uL", "system": "http://unitsofmeasure.org"},
+            "high": {"value": 10.5, "unit": "10*3/uL", "system": "http://unitsofmeasure.org"},
+            "text": "4.0-10.5",
+        }
+    ],
+}
+
 CDM_TABLES = (
     "person",
     "death",

@@ -21,7 +21,7 @@ from rwe.etl.extract.discover import discover
 from rwe.etl.preread import PreRead, id_hash, repeated_ids
 from rwe.synth.export import SynthOptions, synthesize
 from tests.conftest import fresh_database
-from tests.etl.helpers import checksums, etl, miscounted, rows, write_ndjson
+from tests.etl.helpers import HOSPITAL_LAB, checksums, etl, miscounted, rows, write_ndjson
 
 STAMP = "2024-06-01T02:00:00Z"
 
@@ -92,16 +92,6 @@ def observation(ident: str, patient: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-# Elements a hospital's lab carries that the row does not come from (the fast path admits them).
-HOSPITAL: dict[str, Any] = {
-    "identifier": [{"system": "urn:oid:1.2.3", "value": "x"}],
-    "issued": "2021-03-05T08:00:00Z",
-    "performer": [{"reference": "Organization/lab1", "display": "Central Lab"}],
-    "interpretation": [{"coding": [{"code": "N"}]}],
-    "specimen": {"reference": "Specimen/s1"},
-}
-
-
 def patient(ident: str, updated: str = STAMP, **extra: Any) -> dict[str, Any]:
     return {
         "resourceType": "Patient",
@@ -161,7 +151,13 @@ def test_labs_of_every_shape_equal_the_staged_load(
         observation("o10", "p3"),  # p3's file is read after the labs: staged
         # a hospital's lab: reference range (MEASUREMENT has range columns, OBSERVATION not)
         observation("o11", "p1", referenceRange=[{"low": {"value": 1}, "high": {"value": 4.8}}]),
-        observation("o12", "p1", referenceRange=[{"high": {"value": 0.5}}], **HOSPITAL),
+        observation("o12", "p1", **{**HOSPITAL_LAB, "referenceRange": [{"high": {"value": 0.5}}]}),
+        observation(
+            "o13",
+            "p2",
+            code={"coding": [{"system": "http://snomed.info/sct", "code": "89362005"}]},
+            referenceRange=[{"low": {"value": 1}, "high": {"value": 2}}],
+        ),
         observation(  # a local code beside LOINC: the LOINC one maps, it is taken
             "o14",
             "p2",
@@ -171,12 +167,6 @@ def test_labs_of_every_shape_equal_the_staged_load(
                     {"system": "http://loinc.org", "code": "731-0"},
                 ]
             },
-        ),
-        observation(
-            "o13",
-            "p2",
-            code={"coding": [{"system": "http://snomed.info/sct", "code": "89362005"}]},
-            referenceRange=[{"low": {"value": 1}, "high": {"value": 2}}],
         ),
     ]
     write_ndjson(tmp_path / "in" / "Patient.ndjson", [patient("p1"), patient("p2")])

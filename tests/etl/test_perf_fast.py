@@ -17,6 +17,7 @@ from rwe.etl.skip import SkipSet
 from rwe.etl.transform import Context
 from rwe.etl.vocabulary import memory_vocabulary
 from tests.conftest import shared_path
+from tests.etl.helpers import HOSPITAL_LAB
 
 CONCEPTS = [
     ("LOINC", "6690-2", 3000905, 3000905, "Measurement"),
@@ -53,32 +54,6 @@ BASE: dict[str, Any] = {
 }
 
 
-# What a hospital's lab carries besides the row's elements (Epic/Cerner exports, US Core).
-HOSPITAL: dict[str, Any] = {
-    "identifier": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.6.798268", "value": "p1-o1"}],
-    "basedOn": [{"reference": "ServiceRequest/sr1"}],
-    "issued": "2020-03-14T09:02:11.819+02:00",
-    "performer": [{"reference": "Organization/lab1", "display": "Central Lab"}],
-    "interpretation": [
-        {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
-                    "code": "N",
-                }
-            ]
-        }
-    ],
-    "specimen": {"reference": "Specimen/s1", "display": "Blood"},
-    "note": [{"text": "hemolysed"}],
-    "referenceRange": [
-        {
-            "low": {"value": 4, "unit": "10*3/uL", "system": "http://unitsofmeasure.org"},
-            "high": {"value": 10.5, "unit": "10*3/uL", "system": "http://unitsofmeasure.org"},
-            "text": "4.0-10.5",
-        }
-    ],
-}
 # A Synthea lab line (synthea_ndjson samples: every lab Observation has `issued`).
 SYNTHEA = (
     b'{"resourceType":"Observation","id":"a7b38940-3cd3-43b1-bba9-6adb6090d1d3","status":"final",'
@@ -149,7 +124,7 @@ def _variants() -> list[Any]:
     v(lambda d: d.update(note=[{"text": "n"}]))
     v(lambda d: d.update(referenceRange=[{"low": {"value": 1}, "high": {"value": 9.5}}]))
     # what hospital exports and Synthea add to a lab: elements the generic path does not read
-    v(lambda d: d.update(HOSPITAL))
+    v(lambda d: d.update(HOSPITAL_LAB))
     v(lambda d: d.update(issued="2020-03-14T09:00:00.819+02:00"))
     v(lambda d: d.update(issued="not a date"))  # not read when there is an effectiveDateTime
     v(lambda d: d.update(issued=5))
@@ -263,11 +238,17 @@ def _lines(docs: list[Any]) -> list[bytes]:
     return lines
 
 
-def _stage(lines: list[bytes], fast: bool) -> tuple[Any, ...]:
+def _pipeline(buffer: RowBuffer) -> Pipeline:
+    """A pipeline on a small in-memory vocabulary, staging into `buffer`."""
     mappings = load_mappings()
     ctx = Context(vocabulary=memory_vocabulary(mappings, CONCEPTS, UNITS), mappings=mappings)
+    return Pipeline(ctx, buffer, SkipSet.empty(), 7)
+
+
+def _stage(lines: list[bytes], fast: bool) -> tuple[Any, ...]:
     buffer = RowBuffer(limit=1 << 62)
-    pipeline = Pipeline(ctx, buffer, SkipSet.empty(), 7)
+    pipeline = _pipeline(buffer)
+    ctx = pipeline.ctx
     if not fast:
         pipeline.fast.parts = lambda line: None  # type: ignore[method-assign]
     todo = [(n, line, hash(line)) for n, line in enumerate(lines, start=1)]
@@ -293,12 +274,9 @@ def test_fast_path_stages_what_the_generic_path_stages() -> None:
 
 
 def test_fast_path_takes_the_common_shape() -> None:
-    mappings = load_mappings()
-    ctx = Context(vocabulary=memory_vocabulary(mappings, CONCEPTS, UNITS), mappings=mappings)
-    pipeline = Pipeline(ctx, RowBuffer(), SkipSet.empty(), 7)
-    parts = pipeline.fast.parts
+    parts = _pipeline(RowBuffer()).fast.parts
     assert parts(json.dumps(BASE).encode()) is not None
-    assert parts(json.dumps({**BASE, **HOSPITAL}).encode()) is not None
+    assert parts(json.dumps({**BASE, **HOSPITAL_LAB}).encode()) is not None
     assert parts(SYNTHEA) is not None
     for other in (
         {"component": [{"code": BASE["code"], "valueQuantity": BASE["valueQuantity"]}]},
@@ -308,7 +286,7 @@ def test_fast_path_takes_the_common_shape() -> None:
         {"issued": 5},
         {"meta": None},
     ):
-        assert parts(json.dumps({**BASE, **HOSPITAL, **other}).encode()) is None, other
+        assert parts(json.dumps({**BASE, **HOSPITAL_LAB, **other}).encode()) is None, other
 
 
 @pytest.mark.shared
@@ -317,9 +295,7 @@ def test_synthea_labs_take_the_fast_path_and_stage_what_the_generic_path_stages(
     path = shared_path("fhir-samples", "synthea_ndjson", "pathling_encoders_9_patients")
     lines = (path / "Observation.ndjson").read_bytes().splitlines()
     assert _stage(lines, fast=True) == _stage(lines, fast=False)
-    mappings = load_mappings()
-    ctx = Context(vocabulary=memory_vocabulary(mappings, CONCEPTS, UNITS), mappings=mappings)
-    parts = Pipeline(ctx, RowBuffer(), SkipSet.empty(), 7).fast.parts
+    parts = _pipeline(RowBuffer()).fast.parts
     labs = [line for line in lines if "valueQuantity" in orjson.loads(line)]
     assert len(labs) > 1000
     assert [line for line in labs if parts(line) is None] == []
