@@ -32,7 +32,8 @@ from rwe.etl.units import is_ucum
 from rwe.etl.vocabulary import UCUM_SYSTEM, Vocabulary
 
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id syntax (as rwe.etl.shape checks it)
-_CACHE_MAX = 50_000  # entries in each remembered lookup (dates, choices of codings)
+_CACHE_MAX = 50_000  # entries in each remembered lookup of values (dates, codes, units)
+_TEXTS_MAX = 10_000  # entries in each lookup remembered per JSON text (code, referenceRange)
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what orjson keeps an int
 _AFTER_RANGE = DELIMITER * (R.N_EVENT - 1 - R.RANGE_HIGH)  # operator_concept_id .. the last
 _NO_RANGE = DELIMITER  # range_low and range_high empty
@@ -97,14 +98,14 @@ class Observation(
 
     id: str
     status: str
-    code: _Concept
+    code: msgspec.Raw  # a _Concept: decoded once per text (FastObservation._coded)
     subject: _Reference
     effective_date_time: str
     value_quantity: _Quantity
     meta: _Meta | UnsetType = UNSET
-    category: list[_Concept] = []
+    category: msgspec.Raw | UnsetType = UNSET  # a list[_Concept], as code
     encounter: _Reference | UnsetType = UNSET
-    reference_range: list[_Range] = []
+    reference_range: msgspec.Raw | UnsetType = UNSET  # a list[_Range] (FastObservation._range)
     # Elements the generic path does not read (with an effectiveDateTime, not even issued):
     # only their kind is checked, as the structure check does.
     issued: str | None = None
@@ -127,7 +128,12 @@ class Observation(
 
 
 _decoder = msgspec.json.Decoder(Observation)
+_concept = msgspec.json.Decoder(_Concept)
+_categories = msgspec.json.Decoder(list[_Concept])
+_ranges = msgspec.json.Decoder(list[_Range])
 
+# The coding the generic path takes, with the category codes: (system, code, categories).
+_Code = tuple[str | None, str, tuple[str, ...]]
 # A code in a category list, as first looked up: (staging COPY text up to source_value, the
 # unmapped (system, code) or None, type concept, OMOP table, (direct CDM text around the
 # concept: "<d>concept<d>", "<d>source value<d>source concept<d>")).
@@ -160,14 +166,17 @@ class FastObservation:
         self.excluded = mappings.excluded_status.get("Observation", frozenset())
         self._dates: dict[str, When | None] = {}  # None: the generic path explains it
         self._routes: dict[tuple[str, ...], tuple[str, int]] = {}
-        self._heads: dict[tuple[str | None, ...], _Head] = {}  # (system, code, *categories)
+        self._heads: dict[_Code, _Head] = {}
         self._tails: dict[tuple[str, str | None, bool], _Tail] = {}  # (unit, text, UCUM?)
-        self._picks: dict[tuple[tuple[str | None, str | None, bool | None], ...], int] = {}
+        # Per JSON text of code and category: (system, code, category codes); of
+        # referenceRange: COPY text of range_low and range_high; None: the generic path decides.
+        self._codes: dict[tuple[bytes, bytes], _Code | None] = {}
+        self._ranges: dict[bytes, str | None] = {}
 
-    def _head(self, system: str | None, code: str, categories: list[str]) -> _Head:
+    def _head(self, system: str | None, code: str, categories: tuple[str, ...]) -> _Head:
         """First sight of a code in a category list: the generic lookups (counting)."""
         ctx = self.ctx
-        default, type_concept = self._route(tuple(categories))
+        default, type_concept = self._route(categories)
         concept = ctx.vocabulary.concept(system, code)  # counts an unmapped code
         table = target_table(concept, default, ctx)
         if table != "measurement" and table != "observation":
@@ -184,17 +193,56 @@ class FastObservation:
         )
         return prefix, unmapped, type_concept, table, direct
 
-    def _pick(self, codings: list[_Coding]) -> int:
-        """Which of several codings the generic path takes (rwe.etl.transform.common.pick_code:
-        a userSelected one, then one that maps, then one of a known system, then the first);
-        looked up without counting, remembered per list of codings."""
-        key = tuple((c.system, c.code, c.user_selected) for c in codings)
-        found = self._picks.get(key)
-        if found is None:
-            found = _choose(codings, self.ctx.vocabulary)
-            if len(self._picks) >= _CACHE_MAX:
-                self._picks.clear()
-            self._picks[key] = found
+    def _coded(self, code: msgspec.Raw, category: msgspec.Raw | UnsetType) -> _Code | None:
+        """(system, code, category codes) of the coding the generic path takes
+        (rwe.etl.transform.common.pick_code: a userSelected one, then one that maps, then one of
+        a known system, then the first), or None when it must decide: decoded (looked up
+        without counting) once per JSON text of code and category, which repeat from lab to
+        lab; no side effect."""
+        text = (bytes(code), b"" if category is UNSET else bytes(category))
+        try:
+            return self._codes[text]
+        except KeyError:
+            pass
+        found: _Code | None = None
+        try:
+            codings = _concept.decode(text[0]).coding
+            categories = [] if category is UNSET else _categories.decode(text[1])
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            codings = []
+        if codings:
+            coding = codings[_choose(codings, self.ctx.vocabulary) if len(codings) > 1 else 0]
+            if coding.code:
+                listed = tuple(c.code for i in categories for c in i.coding if c.code is not None)
+                found = (coding.system, coding.code, listed)
+        if len(self._codes) >= _TEXTS_MAX:
+            self._codes.clear()
+        self._codes[text] = found
+        return found
+
+    def _range(self, ranges: msgspec.Raw) -> str | None:
+        """The COPY text of range_low and range_high (the first referenceRange's low and high
+        values), or None when the generic path must decide: once per JSON text."""
+        text = bytes(ranges)
+        try:
+            return self._ranges[text]
+        except KeyError:
+            pass
+        found: str | None = None
+        try:
+            decoded = _ranges.decode(text)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            decoded = None
+        if decoded == []:
+            found = _NO_RANGE
+        elif decoded:
+            low = _bound(decoded[0].low)
+            high = _bound(decoded[0].high)
+            if low is not None and high is not None:
+                found = f"{low}{DELIMITER}{high}"
+        if len(self._ranges) >= _TEXTS_MAX:
+            self._ranges.clear()
+        self._ranges[text] = found
         return found
 
     def _tail(self, unit: str, unit_text: str | None, ucum: bool) -> _Tail:
@@ -277,15 +325,8 @@ class FastObservation:
         visit = _ref_id(obs.encounter, "Encounter")
         if person is False or visit is False:
             return None
-        codings = obs.code.coding
-        if len(codings) == 1:
-            coding = codings[0]
-        elif codings:
-            coding = codings[self._pick(codings)]
-        else:
-            return None
-        code = coding.code
-        if not code:
+        key = self._coded(obs.code, obs.category)
+        if key is None:
             return None
         last_updated = None
         meta = obs.meta
@@ -304,27 +345,18 @@ class FastObservation:
         ucum = quantity.system == UCUM_SYSTEM
         if unit and ucum and not is_ucum(unit):
             return None
-        bounds = _NO_RANGE
-        if obs.reference_range:
-            first = obs.reference_range[0]
-            low = _bound(first.low)
-            high = _bound(first.high)
-            if low is None or high is None:
+        bounds: str | None = _NO_RANGE
+        if obs.reference_range is not UNSET:
+            bounds = self._range(obs.reference_range)
+            if bounds is None:
                 return None
-            bounds = f"{low}{DELIMITER}{high}"
         # From here on: the generic path's side effects (counters), then the row.
         ctx = self.ctx
         if start.imputed:
             ctx.imputed_dates["Observation.effectiveDateTime"] += 1
-        categories: list[str] = []
-        for item in obs.category:
-            for c in item.coding:
-                if c.code is not None:
-                    categories.append(c.code)
-        key = (coding.system, code, *categories)
         head = self._heads.get(key)
         if head is None:
-            head = self._head(coding.system, code, categories)
+            head = self._head(*key)
             self._heads[key] = head
         elif head[1] is not None:
             ctx.vocabulary.unmapped[head[1]] += 1
