@@ -9,10 +9,15 @@ from typing import IO
 
 from rwe.etl.extract.batch import BATCH_LINES, Batch
 
+_BLOCK = 1 << 20  # bytes read at a time
+
 
 def read_ndjson(path: Path, name: str | None = None) -> Iterator[Batch]:
-    """Batches of up to BATCH_LINES lines; line N of the file is `first_line + index`.
-    Blank lines stay in the batch (so numbering holds) and are skipped when processed."""
+    """Batches of up to BATCH_LINES lines, without their line feed; line N of the file is
+    `first_line + index`. Blank lines stay in the batch (so numbering holds) and are skipped
+    when processed. Read in blocks and split: each line is one bytes object that
+    `bytes.strip()` then returns as is (iterating the file and stripping copied each line
+    twice: 1.3 µs of a 1.2 KB lab's ≈ 20)."""
     label = name or str(path)
     total = path.stat().st_size
     with path.open("rb") as raw:
@@ -21,12 +26,26 @@ def read_ndjson(path: Path, name: str | None = None) -> Iterator[Batch]:
             stream = gzip.open(raw, "rb")  # type: ignore[assignment]  # noqa: SIM115
         pending: list[bytes] = []
         start = 1
-        for number, line in enumerate(stream, start=1):
-            if not pending:
-                start = number
-            pending.append(line)
-            if len(pending) >= BATCH_LINES:
-                yield Batch(label, start, pending, done=raw.tell(), total=total)
-                pending = []
-        if pending:
-            yield Batch(label, start, pending, done=raw.tell(), total=total)
+        carry: list[bytes] = []  # the start of a line that goes on in the next block
+        while block := stream.read(_BLOCK):
+            lines = block.split(b"\n")
+            if len(lines) == 1:
+                carry.append(block)
+                continue
+            if carry:
+                carry.append(lines[0])
+                lines[0] = b"".join(carry)
+                carry = []
+            rest = lines.pop()
+            if rest:
+                carry.append(rest)
+            pending += lines
+            while len(pending) >= BATCH_LINES:
+                yield Batch(label, start, pending[:BATCH_LINES], done=raw.tell(), total=total)
+                del pending[:BATCH_LINES]
+                start += BATCH_LINES
+        if carry:
+            pending.append(b"".join(carry))
+        for offset in range(0, len(pending), BATCH_LINES):
+            lines = pending[offset : offset + BATCH_LINES]
+            yield Batch(label, start + offset, lines, done=raw.tell(), total=total)
