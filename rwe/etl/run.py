@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -327,6 +328,8 @@ def _read(
         and _local_bytes(sources) >= options.parallel_min_bytes
     ):
         pool = WorkerPool(db, pipeline, stager, options.workers)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch, load.SWITCH_INTERVAL))  # the writer thread's turn
     try:
         for file_no, source in enumerate(sources, start=1):
             stager.add("stg_file", (file_no, source.name))
@@ -340,6 +343,7 @@ def _read(
         if pool is not None:
             pool.drain()
     finally:
+        sys.setswitchinterval(switch)
         if pool is not None:
             pool.close()
     log.debug("read and transformed in %.2f s", time.monotonic() - started)

@@ -10,12 +10,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from rwe.db.connection import Database
 from rwe.errors import ExitCode, LockedError
+from rwe.etl.load import SWITCH_INTERVAL
+from rwe.etl.pipeline import Pipeline
 from rwe.etl.run import ETL_LOCK, EtlOptions, run_etl
 from tests.etl.helpers import checksums, etl, rows, write_ndjson
 from tests.etl.test_cli import rwe
@@ -102,3 +105,31 @@ def test_wait_queues_behind_the_running_run(database: Database, tmp_path: Path) 
         timer.cancel()
         holder.close()
     assert report["loaded"] == 1
+
+
+def test_gil_switch_interval_is_short_while_reading_and_restored_after(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer thread gets the GIL often while a run reads (rwe.etl.load.SWITCH_INTERVAL);
+    the process's own setting comes back after the run, also after a failed one."""
+    seen: list[float] = []
+    process = Pipeline.process
+
+    def spy(self: Pipeline, batch: Any, file_no: int) -> None:
+        seen.append(sys.getswitchinterval())
+        process(self, batch, file_no)
+
+    monkeypatch.setattr(Pipeline, "process", spy)
+    folder = big_export(tmp_path / "in", patients=3, per_patient=2)
+    before = sys.getswitchinterval()
+    etl(database, folder)
+    assert seen and set(seen) == {min(before, SWITCH_INTERVAL)}
+    assert sys.getswitchinterval() == before
+
+    def fail(self: Pipeline, batch: Any, file_no: int) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Pipeline, "process", fail)
+    with pytest.raises(RuntimeError, match="boom"):
+        etl(database, folder)
+    assert sys.getswitchinterval() == before
