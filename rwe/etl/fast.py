@@ -1,6 +1,8 @@
 """A fast path for the common lab Observation (≥ 80% of a bulk export): msgspec decodes the
 line straight into typed structs of the one shape it accepts, which also proves the structure
-check passes, and the row is built without the generic dict walk.
+check passes, and the row is built without the generic dict walk. `code`, `category` and
+`referenceRange`, which repeat from lab to lab, are kept as raw JSON and decoded into their
+typed structs once per distinct text (FastObservation._coded, _range).
 
 Exactly the generic result or nothing: anything outside the shape (another value[x] or
 effective[x], components, comparators, extensions, a reference that is not
@@ -32,8 +34,9 @@ from rwe.etl.units import is_ucum
 from rwe.etl.vocabulary import UCUM_SYSTEM, Vocabulary
 
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id syntax (as rwe.etl.shape checks it)
-_CACHE_MAX = 50_000  # entries in each remembered lookup of values (dates, codes, units)
-_TEXTS_MAX = 10_000  # entries in each lookup remembered per JSON text (code, referenceRange)
+_CACHE_MAX = 50_000  # entries in the remembered dates
+_TEXTS_MAX = 10_000  # entries remembered per JSON text: (code, category) pairs; referenceRange
+_DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)  # deep nesting
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what orjson keeps an int
 _AFTER_RANGE = DELIMITER * (R.N_EVENT - 1 - R.RANGE_HIGH)  # operator_concept_id .. the last
 _NO_RANGE = DELIMITER  # range_low and range_high empty
@@ -92,9 +95,10 @@ class Observation(
     tag_field="resourceType",
     tag="Observation",
 ):
-    """The accepted shape: every element typed; an unknown element fails the decode. An
-    element that is present must not be null (the structure check rejects a null object or
-    array), hence UNSET rather than None as the default of the optional objects."""
+    """The accepted shape: every element typed (code, category and referenceRange as raw JSON
+    that FastObservation types once per text); an unknown element fails the decode. An element
+    that is present must not be null (the structure check rejects a null object or array),
+    hence UNSET rather than None as the default of the optional objects."""
 
     id: str
     status: str
@@ -208,7 +212,7 @@ class FastObservation:
         try:
             codings = _concept.decode(text[0]).coding
             categories = [] if category is UNSET else _categories.decode(text[1])
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except _DECODE_ERRORS:
             codings = []
         if codings:
             coding = codings[_choose(codings, self.ctx.vocabulary) if len(codings) > 1 else 0]
@@ -231,7 +235,7 @@ class FastObservation:
         found: str | None = None
         try:
             decoded = _ranges.decode(text)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except _DECODE_ERRORS:
             decoded = None
         if decoded == []:
             found = _NO_RANGE
@@ -314,9 +318,14 @@ class FastObservation:
             # No escapes (lone surrogates, \n, ...): with msgspec refusing raw control
             # characters in strings, no decoded text can then hold a COPY control character.
             return None
+        if not line.isascii():
+            try:  # msgspec does not check the UTF-8 of what it skips; orjson rejects it all
+                line.decode()
+            except UnicodeDecodeError:
+                return None
         try:
             obs = _decoder.decode(line)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except _DECODE_ERRORS:
             return None
         ident = obs.id
         if not _ID.match(ident) or obs.status in self.excluded:

@@ -97,7 +97,8 @@ FLUSH_BYTES = 8 << 20
 # 5 ms): the Stager's writer thread needs it for every few hundred KB it sends, and waiting up
 # to 5 ms behind the reading thread left PostgreSQL idle (1 M hospital labs, ad hoc: 2.3 s of
 # backlog after the last line at 5 ms, 0.7–0.9 s at 0.2–1 ms; the backend busy 0.88 of a core
-# while the Observations were read, 0.89–0.97 at 0.2–1 ms).
+# while the Observations were read, 0.89–0.97 at 0.2–1 ms). The setting is the process's: runs
+# overlapping in threads of one process would restore each other's (rwe runs one at a time).
 SWITCH_INTERVAL = 0.001
 WORK_MEM = "64MB"  # per sort/hash node of the merge, in the PostgreSQL backend
 # The merge's tables are mostly cached: with the default 4 the planner seq-scans the id map

@@ -122,6 +122,7 @@ def test_gil_switch_interval_is_short_while_reading_and_restored_after(
     monkeypatch.setattr(Pipeline, "process", spy)
     folder = big_export(tmp_path / "in", patients=3, per_patient=2)
     before = sys.getswitchinterval()
+    assert before > SWITCH_INTERVAL  # Python's default, 5 ms
     etl(database, folder)
     assert seen and set(seen) == {min(before, SWITCH_INTERVAL)}
     assert sys.getswitchinterval() == before

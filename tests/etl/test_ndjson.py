@@ -45,9 +45,16 @@ def test_lines_and_numbers_as_the_file_gives_them(
         path.write_bytes(gzip.compress(text) if gz else text)
         lines = io.BytesIO(text)  # as iterating a file gives them: split at "\n" only
         expected = [(n, line.removesuffix(b"\n")) for n, line in enumerate(lines, 1)]
-        got = []
-        for batch in ndjson.read_ndjson(path):
-            assert 0 < len(batch.lines) <= 100
+        got: list[tuple[int, bytes]] = []
+        batches = list(ndjson.read_ndjson(path))
+        for batch in batches:
             assert batch.first_line == len(got) + 1
             got += [(batch.first_line + i, line) for i, line in enumerate(batch.lines)]
         assert got == expected, (block, gz, k)
+        assert all(len(batch.lines) == 100 for batch in batches[:-1])  # only the last not full
+        assert all(0 < len(batch.lines) <= 100 for batch in batches)
+        done = [batch.done for batch in batches]  # progress: rising, the whole file at the end
+        assert done == sorted(done) and all(
+            batch.total == len(path.read_bytes()) for batch in batches
+        )
+        assert not batches or done[-1] == batches[-1].total

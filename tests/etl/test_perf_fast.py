@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from rwe.etl import fast
 from rwe.etl.load import RowBuffer
 from rwe.etl.mappings import load_mappings
 from rwe.etl.pipeline import Pipeline
@@ -153,6 +154,8 @@ def _variants() -> list[Any]:
     v(lambda d: d.update(encounter=None))
     v(lambda d: d.update(subject=None))
     v(lambda d: d.update(category=None))
+    v(lambda d: d.update(code=None))
+    v(lambda d: d.update(referenceRange=None))
     v(lambda d: d.update(category={"coding": [{"code": "laboratory"}]}))
     v(lambda d: d["category"][0]["coding"][0].update(code=7))
     v(lambda d: d["category"][0]["coding"].append("odd"))
@@ -234,6 +237,15 @@ def _lines(docs: list[Any]) -> list[bytes]:
         doc["effectiveDateTime"] = f"2020-0{i % 9 + 1}-1{i % 10}T08:{i % 60:02d}:00+02:00"
         lines.append(json.dumps(doc).encode())
     lines.append(b'{"resourceType": "Observation", "id": "x", "status": "final"')
+    base = json.dumps(BASE)
+    for repeated in ('"code": 5, ', '"category": null, ', '"referenceRange": 3, '):
+        lines.append(("{" + repeated + base[1:]).encode())  # the later value counts (orjson)
+    for depth in (600, 2000):  # orjson reads up to 1,024 levels; msgspec's own limit differs
+        deep = "[" * depth + "]" * depth
+        lines.append(("{" + f'"category": {deep}, ' + base[1:]).encode())
+        lines.append(base.replace('"lastUpdated"', f'"x": {deep}, "lastUpdated"').encode())
+    odd = {**BASE, "code": {"coding": [{**BASE["code"]["coding"][0], "display": "cafX"}]}}
+    lines.append(json.dumps(odd).encode().replace(b"cafX", b"caf\xe9"))  # not UTF-8
     lines.append(b'{"resourceType":"Observation","id":"s1","text":"\\ud800"}')
     return lines
 
@@ -268,7 +280,11 @@ def _stage(lines: list[bytes], fast: bool) -> tuple[Any, ...]:
     )
 
 
-def test_fast_path_stages_what_the_generic_path_stages() -> None:
+@pytest.mark.parametrize("texts", [fast._TEXTS_MAX, 1])
+def test_fast_path_stages_what_the_generic_path_stages(
+    texts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fast, "_TEXTS_MAX", texts)  # 1: every remembered text is forgotten
     lines = _lines(_variants())
     assert _stage(lines, fast=True) == _stage(lines, fast=False)
 

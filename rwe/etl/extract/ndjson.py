@@ -40,10 +40,14 @@ def read_ndjson(path: Path, name: str | None = None) -> Iterator[Batch]:
             if rest:
                 carry.append(rest)
             pending += lines
-            while len(pending) >= BATCH_LINES:
-                yield Batch(label, start, pending[:BATCH_LINES], done=raw.tell(), total=total)
-                del pending[:BATCH_LINES]
-                start += BATCH_LINES
+            # every whole batch (a block of short lines holds many), then keep the rest
+            full = len(pending) - len(pending) % BATCH_LINES
+            for offset in range(0, full, BATCH_LINES):
+                chunk = pending[offset : offset + BATCH_LINES]
+                yield Batch(label, start + offset, chunk, done=raw.tell(), total=total)
+            if full:
+                start += full
+                pending = pending[full:]
         if carry:
             pending.append(b"".join(carry))
         for offset in range(0, len(pending), BATCH_LINES):
