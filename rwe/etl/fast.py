@@ -21,7 +21,7 @@ meta, references, codings and CodeableConcepts, which the generic path does not 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -36,6 +36,8 @@ from rwe.etl.vocabulary import UCUM_SYSTEM, Vocabulary
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id syntax (as rwe.etl.shape checks it)
 _CACHE_MAX = 50_000  # entries in the remembered dates
 _TEXTS_MAX = 10_000  # entries remembered per JSON text: (code, category) pairs; referenceRange
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)  # deep nesting
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what orjson keeps an int
 _AFTER_RANGE = DELIMITER * (R.N_EVENT - 1 - R.RANGE_HIGH)  # operator_concept_id .. the last
@@ -219,10 +221,7 @@ class FastObservation:
             if coding.code:
                 listed = tuple(c.code for i in categories for c in i.coding if c.code is not None)
                 found = (coding.system, coding.code, listed)
-        if len(self._codes) >= _TEXTS_MAX:
-            self._codes.clear()
-        self._codes[text] = found
-        return found
+        return _remember(self._codes, text, found, _TEXTS_MAX)
 
     def _range(self, ranges: msgspec.Raw) -> str | None:
         """The COPY text of range_low and range_high (the first referenceRange's low and high
@@ -244,10 +243,7 @@ class FastObservation:
             high = _bound(decoded[0].high)
             if low is not None and high is not None:
                 found = f"{low}{DELIMITER}{high}"
-        if len(self._ranges) >= _TEXTS_MAX:
-            self._ranges.clear()
-        self._ranges[text] = found
-        return found
+        return _remember(self._ranges, text, found, _TEXTS_MAX)
 
     def _tail(self, unit: str, unit_text: str | None, ucum: bool) -> _Tail:
         """First sight of a unit: the generic lookup (counting an unknown UCUM unit)."""
@@ -276,10 +272,7 @@ class FastObservation:
             parsed = parse_when(value, element)
         except DateError:
             parsed = None
-        if len(self._dates) >= _CACHE_MAX:
-            self._dates.clear()
-        self._dates[value] = parsed
-        return parsed
+        return _remember(self._dates, value, parsed, _CACHE_MAX)
 
     def _route(self, categories: tuple[str, ...]) -> tuple[str, int]:
         """(default table for a valueQuantity, type concept) of a category list."""
@@ -388,6 +381,14 @@ class FastObservation:
             tail,
             bounds,
         )
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V, limit: int) -> _V:
+    """`value`, stored under `key`; a full cache is emptied first (memory stays bounded)."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _choose(codings: list[_Coding], vocabulary: Vocabulary) -> int:

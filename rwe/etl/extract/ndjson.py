@@ -50,6 +50,5 @@ def read_ndjson(path: Path, name: str | None = None) -> Iterator[Batch]:
                 pending = pending[full:]
         if carry:
             pending.append(b"".join(carry))
-        for offset in range(0, len(pending), BATCH_LINES):
-            lines = pending[offset : offset + BATCH_LINES]
-            yield Batch(label, start + offset, lines, done=raw.tell(), total=total)
+        if pending:  # fewer than BATCH_LINES were left, with the carried line at most as many
+            yield Batch(label, start, pending, done=raw.tell(), total=total)
