@@ -1,8 +1,9 @@
-"""The federated study's output: results.json of every pooled number and a Markdown summary.
+"""The federated study's output: results.json of every pooled number, a Markdown and HTML
+summary, and the pooled Kaplan-Meier figures.
 
-Small-cell suppression (default 5) applies to what is released here: numbers at risk, group
-sizes, event counts and contingency cells between 1 and min_cell - 1 are written as null
-("<5"). Curves, medians and test statistics are written in full.
+Small-cell suppression (default 5) applies to what is released here: numbers at risk (in the
+figures too), group sizes, event counts and contingency cells between 1 and min_cell - 1 are
+written as null ("<5"). Curves, medians and test statistics are written in full.
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from rwe import __version__
 from rwe.analytics.kaplan_meier import KaplanMeierCurve, median_survival, number_at_risk
 from rwe.analytics.survival_quantile import SurvivalQuantile
 from rwe.federation.protocol import COVARIATE_TERMS, VARIABLE_LEVELS
 from rwe.federation.sorafenib import SorafenibPooled
+from rwe.report.figures import KmFigureSpec, km_figure
 from rwe.report.render import Report, ReportSection, ReportTable, write_report
+from rwe.study.analyses import ENDPOINTS as ENDPOINT_NAMES
+from rwe.study.analyses import MARKERS as MARKER_NAMES
+from rwe.study.formatting import p_value
 
 DEFAULT_MIN_CELL = 5
 RISK_TICK_DAYS = 180
@@ -115,9 +121,14 @@ def _efficacy(pooled: SorafenibPooled, endpoint: str, min_cell: int) -> dict[str
     }
 
 
-def risk_table(curve: KaplanMeierCurve, min_cell: int) -> dict[str, list[Any]]:
+def risk_ticks(curve: KaplanMeierCurve) -> np.ndarray:
+    """Days of the number-at-risk table: every RISK_TICK_DAYS from 0 past the last time."""
     last = float(curve.time[-1]) if curve.time.size else 0.0
-    ticks = np.arange(0, last + RISK_TICK_DAYS, RISK_TICK_DAYS)
+    return np.arange(0, last + RISK_TICK_DAYS, RISK_TICK_DAYS)
+
+
+def risk_table(curve: KaplanMeierCurve, min_cell: int) -> dict[str, list[Any]]:
+    ticks = risk_ticks(curve)
     table = number_at_risk(curve, ticks)
     return {
         "day": [int(t) for t in ticks],
@@ -152,6 +163,11 @@ def write_federated_report(
         )
     if pooled.failures:
         notes.append(f"Refused or failed analyses: {len(pooled.failures)} (see results.json).")
+    if min_cell > 1:
+        notes.append(
+            f"Figures: pooled Kaplan-Meier curves; numbers at risk from 1 to {min_cell - 1}"
+            f" are shown as <{min_cell}."
+        )
     efficacy = pd.DataFrame(
         [
             {
@@ -208,6 +224,7 @@ def write_federated_report(
             ReportTable("federated_cox", "Univariate Cox (Breslow unless stated)", cox),
             ReportTable("federated_fisher", "Fisher's exact test, pooled counts", fisher),
         ],
+        figures=km_figures(pooled, min_cell),
     )
     report = Report(
         title="Sorafenib in thyroid cancer: federated analysis",
@@ -216,6 +233,35 @@ def write_federated_report(
         results=results,
     )
     return write_report(report, out_dir)
+
+
+def km_figures(pooled: SorafenibPooled, min_cell: int) -> dict[str, tuple[str, Figure]]:
+    """The pooled curves as the single-site report draws them (rwe.study.sorafenib): each
+    endpoint, then each endpoint by marker group with its log-rank p; the number-at-risk
+    table on the days of results.json's, suppressed the same way."""
+    figures: dict[str, tuple[str, Figure]] = {}
+    for endpoint, curve in pooled.km.items():
+        title = f"{ENDPOINT_NAMES.get(endpoint, endpoint.upper())} (pooled)"
+        spec = KmFigureSpec(
+            title, {"All": curve}, risk_times=risk_ticks(curve).tolist(), min_cell=min_cell
+        )
+        figures[f"federated_km_{endpoint}"] = (title, km_figure(spec))
+    for (endpoint, variable), curves in pooled.km_by_group.items():
+        if not curves:
+            continue
+        label = MARKER_NAMES.get(variable, variable.upper())
+        title = f"{ENDPOINT_NAMES.get(endpoint, endpoint.upper())} by baseline {label} (pooled)"
+        longest = max(curves.values(), key=lambda c: float(c.time[-1]) if c.time.size else 0.0)
+        lr = pooled.log_rank.get((endpoint, variable))
+        spec = KmFigureSpec(
+            title,
+            {f"{label} {level}": c for level, c in curves.items()},
+            risk_times=risk_ticks(longest).tolist(),
+            annotation=None if lr is None else f"log-rank p = {p_value(lr.p)}",
+            min_cell=min_cell,
+        )
+        figures[f"federated_km_{endpoint}_by_{variable}"] = (title, km_figure(spec))
+    return figures
 
 
 def _shown(value: int | None) -> str:

@@ -30,6 +30,9 @@ class KmFigureSpec:
     risk_times: Sequence[float] | None = None
     annotation: str | None = None  # e.g. "log-rank p = 0.012"
     ci_band: bool = True
+    # small-cell suppression: numbers at risk from 1 to min_cell - 1 are shown as "<min_cell"
+    # (the federated report, rwe.federation.report); 0 shows every number
+    min_cell: int = 0
 
 
 def km_figure(spec: KmFigureSpec) -> Figure:
@@ -52,7 +55,7 @@ def km_figure(spec: KmFigureSpec) -> Figure:
         ax.legend(frameon=False, loc="best", fontsize=9)
     if spec.annotation:
         ax.text(0.02, 0.04, spec.annotation, transform=ax.transAxes, fontsize=9)
-    _risk_table(fig.add_subplot(grid[1], sharex=ax), spec.curves, ticks)
+    _risk_table(fig.add_subplot(grid[1], sharex=ax), spec.curves, ticks, spec.min_cell)
     return fig
 
 
@@ -70,7 +73,9 @@ def _draw_curve(ax: plt.Axes, curve: KaplanMeierCurve, label: str, color: str, b
     ax.plot(curve.time[censored], curve.surv[censored], "|", color=color, markersize=8)
 
 
-def _risk_table(ax: plt.Axes, curves: Mapping[str, KaplanMeierCurve], ticks: np.ndarray) -> None:
+def _risk_table(
+    ax: plt.Axes, curves: Mapping[str, KaplanMeierCurve], ticks: np.ndarray, min_cell: int
+) -> None:
     ax.set_axis_off()
     ax.set_title("Number at risk", loc="left", fontsize=9)
     labels = list(curves)
@@ -88,7 +93,8 @@ def _risk_table(ax: plt.Axes, curves: Mapping[str, KaplanMeierCurve], ticks: np.
             color=COLORS[row % len(COLORS)],
         )
         for x, n in zip(ticks, at_risk, strict=True):
-            ax.text(x, y, str(int(n)), ha="center", va="center", fontsize=8)
+            shown = f"<{min_cell}" if 0 < n < min_cell else str(int(n))
+            ax.text(x, y, shown, ha="center", va="center", fontsize=8)
     ax.set_ylim(0, 1)
 
 

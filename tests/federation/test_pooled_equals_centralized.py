@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,6 +24,7 @@ from rwe.analytics.log_rank import log_rank_test
 from rwe.federation.network import Network
 from rwe.federation.pooled_cox import fit_federated_cox
 from rwe.federation.protocol import COVARIATE_TERMS
+from rwe.federation.report import km_figures, results_json
 from rwe.federation.sites import Site
 from rwe.federation.sorafenib import SorafenibPooled, StudyOptions, analyze_sorafenib, federated_cox
 from tests.federation.cohort import Cohort
@@ -198,3 +200,27 @@ def test_fisher_from_pooled_counts(
         [fed.p, fed.odds_ratio, fed.or_lower, fed.or_upper],
         [cen.p, cen.odds_ratio, cen.or_lower, cen.or_upper],
     )
+
+
+def test_figures_show_the_pooled_curves_with_the_released_numbers_at_risk(
+    pooled: SorafenibPooled,
+) -> None:
+    # The figures' number-at-risk rows are results.json's, suppressed the same way ("<5").
+    released = results_json(pooled, min_cell=5)
+    figures = km_figures(pooled, min_cell=5)
+    assert set(figures) == {f"federated_km_{e}" for e in pooled.km} | {
+        f"federated_km_{e}_by_{v}" for (e, v), curves in pooled.km_by_group.items() if curves
+    }
+    for endpoint in pooled.km:
+        _, fig = figures[f"federated_km_{endpoint}"]
+        risk_axis = fig.axes[1]
+        shown = [t.get_text() for t in risk_axis.texts if t.get_text() != "All"]
+        expected = released["efficacy"][endpoint]["number_at_risk"]["n_risk"]
+        assert shown == ["<5" if n is None else str(n) for n in expected]
+        curve_line = fig.axes[0].lines[0]
+        assert curve_line.get_ydata()[1:].tolist() == pooled.km[endpoint].surv.tolist()
+        plt.close(fig)
+    for name, (_, fig) in figures.items():
+        if "_by_" in name:
+            assert fig.axes[0].texts[0].get_text().startswith("log-rank p = ")
+        plt.close(fig)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from rwe.analytics.kaplan_meier import fit_kaplan_meier_by_group
@@ -67,3 +68,22 @@ def test_svg_is_deterministic(tmp_path: Path) -> None:
     b = (tmp_path / "b" / "figures" / "fig_os.svg").read_bytes()
     assert a == b
     assert b"<svg" in a
+
+
+def test_number_at_risk_suppressed_below_min_cell() -> None:
+    # 4 patients a group: at day 0, "4" in full, "<5" with small-cell suppression; 0 stays 0.
+    curves = fit_kaplan_meier_by_group(
+        [5, 8, 12, 20, 30, 31, 40, 55],
+        [1, 0, 1, 1, 0, 1, 1, 0],
+        ["a", "a", "a", "a", "b", "b", "b", "b"],
+    )
+
+    def risk_row(min_cell: int) -> list[str]:
+        spec = KmFigureSpec("OS", curves, risk_times=[0, 60], min_cell=min_cell)
+        fig = km_figure(spec)
+        texts = [t.get_text() for t in fig.axes[1].texts if t.get_text() not in curves]
+        plt.close(fig)
+        return texts
+
+    assert risk_row(0) == ["4", "0", "4", "0"]
+    assert risk_row(5) == ["<5", "0", "<5", "0"]
