@@ -122,7 +122,7 @@ def analyze(
     max_day: Annotated[int, typer.Option(help="The agreed public day grid 0..max-day.")] = 3653,
     ties: Annotated[str, typer.Option(help="Cox ties: breslow (EZR) or efron.")] = "breslow",
 ) -> None:
-    """Pooled KM, log-rank, follow-up, Cox and Fisher over the network, equal to a
+    """Pooled KM, log-rank, follow-up, Cox, Fisher and adverse events over the network, equal to a
     centralized analysis. Example: `rwe federate analyze sorafenib --sites sites.toml --out out`.
     """
     from rwe.federation.report import write_federated_report

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from rwe.derive.params import load_study_config
+
 ENDPOINTS = ("ttf", "pfs", "os")
 # Fixed levels per grouping variable (federated.variable_levels): every site answers on all.
 VARIABLE_LEVELS: dict[str, tuple[str, ...]] = {
@@ -28,3 +32,14 @@ COVARIATE_TERMS = {
 }
 # An agreed public day grid 0..MAX_DAY (ten years) unless the network agrees another.
 DEFAULT_MAX_DAY = 3653
+
+# Concept sets whose labels are Table III's adverse-event terms (federated.ae_terms).
+AE_CONCEPT_SETS = ("adverse_event", "adverse_event_observation")
+
+
+@cache
+def ae_terms() -> tuple[str, ...]:
+    """The public adverse-event terms, in the study configuration's order (site-setup writes
+    them into federated.ae_terms; every site answers on all of them)."""
+    rows = load_study_config().concept_sets
+    return tuple(dict.fromkeys(r.label for r in rows if r.set_name in AE_CONCEPT_SETS))

@@ -1,9 +1,10 @@
 """The federated study's output: results.json of every pooled number, a Markdown and HTML
-summary, and the pooled Kaplan-Meier figures.
+summary (with Table III, adverse events), and the pooled Kaplan-Meier figures.
 
 Small-cell suppression (default 5) applies to what is released here: numbers at risk (in the
-figures too), group sizes, event counts and contingency cells between 1 and min_cell - 1 are
-written as null ("<5"). Curves, medians and test statistics are written in full.
+figures too), group sizes, event counts, contingency cells and adverse-event counts between 1
+and min_cell - 1 are written as null ("<5"). Curves, medians and test statistics are written
+in full.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from rwe.report.figures import KmFigureSpec, km_figure
 from rwe.report.render import Report, ReportSection, ReportTable, write_report
 from rwe.study.analyses import ENDPOINTS as ENDPOINT_NAMES
 from rwe.study.analyses import MARKERS as MARKER_NAMES
-from rwe.study.formatting import p_value
+from rwe.study.formatting import n_pct, p_value
 
 DEFAULT_MIN_CELL = 5
 RISK_TICK_DAYS = 180
@@ -86,8 +87,53 @@ def results_json(pooled: SorafenibPooled, min_cell: int = DEFAULT_MIN_CELL) -> d
             }
             for (r, c), table in pooled.tables.items()
         },
+        "table3": _table3(pooled, min_cell),
         "refused_or_failed": pooled.failures,
     }
+
+
+def _table3(pooled: SorafenibPooled, min_cell: int) -> dict[str, Any] | None:
+    """Adverse events: patients with each term (every protocol term, zeros included)."""
+    ae = pooled.adverse_events
+    if ae is None:
+        return None
+
+    def cell(counts: tuple[int, int]) -> dict[str, int | None]:
+        return {
+            "all_grades": suppress(counts[0], min_cell),
+            "grade_3_or_more": suppress(counts[1], min_cell),
+        }
+
+    return {
+        "patients": ae.patients,
+        "any_adverse_event": cell(ae.any_event),
+        "terms": {term: cell(counts) for term, counts in ae.terms.items()},
+    }
+
+
+def adverse_event_table(table3: dict[str, Any], min_cell: int) -> pd.DataFrame:
+    """Table III as the single-site report shows it (rwe.study.analyses.adverse_events): the
+    terms some patient had, most frequent first, then any adverse event; n (%), a suppressed
+    count as <min_cell (those terms last, by name)."""
+    n = table3["patients"]
+
+    def shown(count: int | None) -> str:
+        return f"<{min_cell}" if count is None else n_pct(count, n)
+
+    def order(item: tuple[str, dict[str, int | None]]) -> tuple[int, int, str]:
+        count = item[1]["all_grades"]
+        return (1, 0, item[0]) if count is None else (0, -count, item[0])
+
+    rows = [
+        (term, shown(c["all_grades"]), shown(c["grade_3_or_more"]))
+        for term, c in sorted(table3["terms"].items(), key=order)
+        if c["all_grades"] != 0
+    ]
+    any_ae = table3["any_adverse_event"]
+    rows.append(
+        ("Any adverse event", shown(any_ae["all_grades"]), shown(any_ae["grade_3_or_more"]))
+    )
+    return pd.DataFrame(rows, columns=["Adverse event", "All grades, n (%)", "Grade ≥ 3, n (%)"])
 
 
 def network_status(pooled: SorafenibPooled, min_cell: int) -> dict[str, Any]:
@@ -223,6 +269,18 @@ def write_federated_report(
             ReportTable("federated_log_rank", "Log-rank by marker group", log_rank),
             ReportTable("federated_cox", "Univariate Cox (Breslow unless stated)", cox),
             ReportTable("federated_fisher", "Fisher's exact test, pooled counts", fisher),
+            *(
+                []
+                if results["table3"] is None
+                else [
+                    ReportTable(
+                        "federated_table3_adverse_events",
+                        "Table III. Adverse events (pooled)",
+                        adverse_event_table(results["table3"], min_cell),
+                        "Maximum CTCAE grade; patients with the event, of the included patients.",
+                    )
+                ]
+            ),
         ],
         figures=km_figures(pooled, min_cell),
     )

@@ -13,6 +13,7 @@ from psycopg import sql
 from rwe.db.connection import Database
 from rwe.db.sqlfiles import read_sql
 from rwe.errors import BadInputError, SchemaError
+from rwe.federation.protocol import ae_terms
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ INTERNAL_FILES = (
     "setting_value",
     "hmac_pad",
     "study_row",
+    "ae_terms",
+    "adverse_event_row",
     "variable_levels",
     "variable_value",
     "covariate_value",
@@ -46,6 +49,7 @@ EXPOSED_FUNCTIONS = {
     "cox_stratified": "text, text[], text, text[], double precision[], text",
     "cox_risk_sets": "text, text[], text, text[], double precision[], integer[]",
     "fisher_counts": "text, text[], text, text",
+    "ae_counts": "text, text[]",
 }
 # Disclosure rules (issue #8): the site enforces them, whatever the coordinator asks.
 DEFAULT_RULES = {
@@ -148,7 +152,14 @@ def _params(db: Database) -> dict[str, str]:
         "study": STUDY_SCHEMA,
         "cdm": db.cdm_schema,
         "rwe": db.rwe_schema,
+        "ae_terms": _text_array(ae_terms()),
     }
+
+
+def _text_array(values: tuple[str, ...]) -> str:
+    """A SQL TEXT[] literal of `values` (single quotes doubled)."""
+    items = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"ARRAY[{items}]::TEXT[]"
 
 
 def _grant(conn: psycopg.Connection, db: Database, role: str, password: str | None) -> None:

@@ -56,6 +56,17 @@ class StudyOptions:
     cox_endpoints: tuple[str, ...] = ("ttf", "os")
     cox_covariates: tuple[str, ...] = tuple(COVARIATE_TERMS)
     fisher_tables: tuple[tuple[str, str], ...] = tuple((m, "dcr") for m in MARKERS)
+    adverse_events: bool = True
+
+
+@dataclass(frozen=True)
+class AdverseEvents:
+    """Pooled Table III: included patients; per term (and for any term) the patients with it
+    at any grade and at grade 3 or more (maximum CTCAE grade)."""
+
+    patients: int
+    any_event: tuple[int, int]
+    terms: dict[str, tuple[int, int]]
 
 
 @dataclass
@@ -75,6 +86,7 @@ class SorafenibPooled:
     cox: dict[tuple[str, str, CoxKind], CoxResult] = field(default_factory=dict)
     tables: dict[tuple[str, str], IntArray] = field(default_factory=dict)
     fisher: dict[tuple[str, str], FisherResult] = field(default_factory=dict)
+    adverse_events: AdverseEvents | None = None
     failures: dict[str, str] = field(default_factory=dict)
 
 
@@ -148,8 +160,26 @@ def pooled_table(net: Network, row: str, column: str) -> IntArray:
     return np.rint(np.array(cells)).astype(np.int64)
 
 
+def pooled_adverse_events(net: Network) -> AdverseEvents:
+    """Sum the sites' masked adverse-event counts over the protocol's fixed terms."""
+    totals = net.pooled("ae_counts")
+
+    def count(label: str) -> int:
+        return round(totals[label])
+
+    terms = {
+        label.partition("|")[2]: (count(label), count("severe|" + label.partition("|")[2]))
+        for label in totals
+        if label.startswith("all|")
+    }
+    return AdverseEvents(
+        count("patients|all"), (count("any|all"), count("any|severe")), dict(sorted(terms.items()))
+    )
+
+
 def analyze_sorafenib(net: Network, options: StudyOptions | None = None) -> SorafenibPooled:
-    """Pool KM, log-rank (pooled and by site), reverse-KM follow-up, Cox and Fisher.
+    """Pool KM, log-rank (pooled and by site), reverse-KM follow-up, Cox, Fisher and the
+    adverse-event counts.
 
     A refusal by a site of one analysis (e.g. too few events for PFS) is recorded in
     `failures` and the rest goes on; unreachable sites stop the run (see `Network`).
@@ -161,6 +191,8 @@ def analyze_sorafenib(net: Network, options: StudyOptions | None = None) -> Sora
         masking=net.options.masking,
         options=opts,
     )
+    if opts.adverse_events:  # first: a site set up by an older rwe lacks it, and stops the run
+        _attempt(out, "adverse events", partial(_adverse_events, net, out))
     for endpoint in opts.endpoints:
         _attempt(out, f"km {endpoint}", partial(_overall, net, out, endpoint))
         for variable in opts.group_variables:
@@ -216,6 +248,10 @@ def _fisher(net: Network, out: SorafenibPooled, row: str, column: str) -> None:
     table = pooled_table(net, row, column)
     out.tables[(row, column)] = table
     out.fisher[(row, column)] = fisher_exact_test(table)
+
+
+def _adverse_events(net: Network, out: SorafenibPooled) -> None:
+    out.adverse_events = pooled_adverse_events(net)
 
 
 def _attempt(out: SorafenibPooled, what: str, action: Callable[[], None]) -> None:

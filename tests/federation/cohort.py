@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import psycopg
 
+from rwe.federation.protocol import ae_terms
+
 SITE_SIZES = {"site-a": 70, "site-b": 55, "site-c": 45}
 
 STUDY_DDL = """
@@ -26,7 +28,12 @@ CREATE TABLE study.sorafenib_characteristic (
 CREATE TABLE study.sorafenib_response (
     person_id BIGINT PRIMARY KEY, orr BOOLEAN NOT NULL, dcr BOOLEAN NOT NULL,
     cbr BOOLEAN NOT NULL);
+CREATE TABLE study.sorafenib_adverse_event (
+    person_id BIGINT NOT NULL, term TEXT NOT NULL, max_grade INTEGER,
+    PRIMARY KEY (person_id, term));
 """
+# A term the protocol does not know (a site's own concept set grew): never counted.
+OFF_PROTOCOL_TERM = "nausea"
 
 
 @dataclass
@@ -34,9 +41,14 @@ class Cohort:
     """All persons of the network; `site` says where each one lives."""
 
     frame: pd.DataFrame
+    # one row per person and term: person_id, term, max_grade (None: no grade recorded)
+    adverse: pd.DataFrame
 
     def at(self, site: str) -> pd.DataFrame:
         return self.frame[self.frame["site"] == site]
+
+    def adverse_at(self, site: str) -> pd.DataFrame:
+        return self.adverse[self.adverse["person_id"].isin(self.at(site)["person_id"])]
 
     def analysis(self) -> pd.DataFrame:
         """Included persons with the derived groups, as the protocol sees them."""
@@ -91,12 +103,38 @@ def make_cohort(seed: int = 20240508) -> Cohort:
     frame = pd.DataFrame(rows)
     frame["orr"] = frame["dcr"] & (np.random.default_rng(seed + 1).uniform(size=len(frame)) < 0.4)
     frame["cbr"] = frame["dcr"]
-    return Cohort(frame)
+    return Cohort(frame, make_adverse_events(frame["person_id"].tolist(), seed + 2))
 
 
-def load_site(conn: psycopg.Connection, rows: pd.DataFrame) -> None:
+def make_adverse_events(persons: list[int], seed: int) -> pd.DataFrame:
+    """Common, uncommon and rare terms (some pooled counts below 5), grades 1-4 or none."""
+    rng = np.random.default_rng(seed)
+    terms = [*ae_terms(), OFF_PROTOCOL_TERM]
+    chance = {t: (0.45, 0.2, 0.1, 0.02)[i % 4] for i, t in enumerate(terms)}
+    rows = [
+        {
+            "person_id": person,
+            "term": term,
+            "max_grade": None if rng.uniform() < 0.1 else int(rng.integers(1, 5)),
+        }
+        for person in persons
+        for term in terms
+        if rng.uniform() < chance[term]
+    ]
+    return pd.DataFrame(rows, columns=["person_id", "term", "max_grade"])
+
+
+def load_site(conn: psycopg.Connection, rows: pd.DataFrame, adverse: pd.DataFrame) -> None:
     """Create the study tables the protocol reads and fill them with one site's persons."""
     conn.execute(STUDY_DDL)
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO study.sorafenib_adverse_event VALUES (%s, %s, %s)",
+            [
+                (int(r.person_id), r.term, None if pd.isna(r.max_grade) else int(r.max_grade))
+                for r in adverse.itertuples()
+            ],
+        )
     for r in rows.itertuples():
         complete = r.alc is not None and not pd.isna(r.alc)
         conn.execute(

@@ -69,7 +69,7 @@ def site_servers(cohort: Cohort) -> Iterator[list[SiteServer]]:
         db = Database(url=urls[name])
         init_database(db)
         with psycopg.connect(db.url) as conn:
-            load_site(conn, cohort.at(name))
+            load_site(conn, cohort.at(name), cohort.adverse_at(name))
         setup_site(db, name, {peer: keys[(name, peer)] for peer in names if peer != name})
         return SiteServer(name, data_dir, db)
 

@@ -53,4 +53,9 @@ def test_cli_analyze_writes_results(sites: list[Site], tmp_path: Path) -> None:
     assert results["network"]["partial"] is False
     assert results["network"]["masking"] == "pairwise cancelling masks (secure sum)"
     assert results["refused_or_failed"] == {}
-    assert "Masking: pairwise cancelling masks" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "Masking: pairwise cancelling masks" in report
+    # every included patient of the test cohort has an OS time
+    assert results["table3"]["patients"] == results["efficacy"]["os"]["n"]
+    assert "Table III. Adverse events (pooled)" in report
+    assert "| Any adverse event |" in report

@@ -23,11 +23,12 @@ from rwe.analytics.kaplan_meier import (
 from rwe.analytics.log_rank import log_rank_test
 from rwe.federation.network import Network
 from rwe.federation.pooled_cox import fit_federated_cox
-from rwe.federation.protocol import COVARIATE_TERMS
-from rwe.federation.report import km_figures, results_json
+from rwe.federation.protocol import COVARIATE_TERMS, ae_terms
+from rwe.federation.report import adverse_event_table, km_figures, results_json
 from rwe.federation.sites import Site
 from rwe.federation.sorafenib import SorafenibPooled, StudyOptions, analyze_sorafenib, federated_cox
-from tests.federation.cohort import Cohort
+from rwe.study.analyses import adverse_events
+from tests.federation.cohort import OFF_PROTOCOL_TERM, Cohort
 
 TOL = 1e-8
 MAX_DAY = 1600
@@ -224,3 +225,33 @@ def test_figures_show_the_pooled_curves_with_the_released_numbers_at_risk(
         if "_by_" in name:
             assert fig.axes[0].texts[0].get_text().startswith("log-rank p = ")
         plt.close(fig)
+
+
+def test_adverse_events_from_pooled_counts(
+    pooled: SorafenibPooled, cohort: Cohort, central: pd.DataFrame
+) -> None:
+    # Table III over the union of the sites' rows, as `rwe analyze sorafenib` computes it, on
+    # the protocol's terms (a site's own extra term is not counted).
+    assert (cohort.adverse["term"] == OFF_PROTOCOL_TERM).any()
+    rows = cohort.adverse
+    rows = rows[rows["person_id"].isin(central["person_id"]) & rows["term"].isin(ae_terms())]
+    table, numbers = adverse_events(rows, len(central))
+    fed = pooled.adverse_events
+    assert fed is not None
+    assert fed.patients == len(central)
+    assert set(fed.terms) == set(ae_terms())
+    assert {t: c for t, c in fed.terms.items() if c[0]} == {
+        t: (v["all_grades"], v["grade_3_or_more"]) for t, v in numbers.items()
+    }
+    severe = rows[rows["max_grade"] >= 3]
+    assert fed.any_event == (rows["person_id"].nunique(), severe["person_id"].nunique())
+    # The report's table is the single-site one when nothing is suppressed ...
+    unsuppressed = results_json(pooled, min_cell=1)["table3"]
+    pd.testing.assert_frame_equal(adverse_event_table(unsuppressed, 1), table)
+    # ... and with min_cell 5 shows the counts of 1 to 4 as <5 (the cohort has some).
+    small = [c for counts in fed.terms.values() for c in counts if 0 < c < 5]
+    assert small
+    released = results_json(pooled, min_cell=5)["table3"]
+    shown = adverse_event_table(released, 5)
+    cells = shown.iloc[:, 1:].to_numpy().ravel().tolist()
+    assert cells.count("<5") == len(small)

@@ -47,6 +47,7 @@ def rule(server: SiteServer, name: str, value: int) -> Iterator[None]:
         "rwe.schema_migration",
         "study.sorafenib_outcome",
         "study.baseline_marker",
+        "study.sorafenib_adverse_event",
         "federated.query_log",
         "federated.pair_key",
         "federated.setting",
@@ -60,14 +61,18 @@ def test_federated_role_cannot_read_rows(site_servers: list[SiteServer], table: 
         conn.execute(f"SELECT * FROM {table} LIMIT 1")
 
 
-def test_federated_role_cannot_call_internal_functions(site_servers: list[SiteServer]) -> None:
+@pytest.mark.parametrize(
+    "call",
+    ["analysis_rows('os', 'all', '{}')", "study_row()", "adverse_event_row()"],
+)
+def test_federated_role_cannot_call_internal_functions(
+    site_servers: list[SiteServer], call: str
+) -> None:
     with (
         psycopg.connect(site_servers[0].federated_url, autocommit=True) as conn,
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
-        conn.execute("SELECT * FROM federated.analysis_rows('os', 'all', '{}')")
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("SELECT * FROM federated.study_row()")
+        conn.execute(f"SELECT * FROM federated.{call}")
 
 
 def test_federated_role_runs_protocol_functions(site_servers: list[SiteServer]) -> None:
@@ -120,6 +125,18 @@ def test_site_below_minimum_patients_refuses(
     ):
         net.pooled("day_counts", "os", "all", MAX_DAY)
     assert err.value.what == "site site-b refused: fewer than 1000 patients (minimum 1000)"
+
+
+def test_adverse_events_refused_below_minimum_patients(
+    site_servers: list[SiteServer], sites: list[Site]
+) -> None:
+    with (
+        rule(site_servers[2], "min_patients", 1000),
+        Network(sites) as net,
+        pytest.raises(StatisticsError) as err,
+    ):
+        net.pooled("ae_counts")
+    assert err.value.what == "site site-c refused: fewer than 1000 patients (minimum 1000)"
 
 
 def test_small_group_level_refused(site_servers: list[SiteServer], sites: list[Site]) -> None:

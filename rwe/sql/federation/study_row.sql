@@ -1,5 +1,5 @@
--- THE one place that reads the study tables of `rwe derive`: one row per included person with
--- every variable the protocol knows. Marker groups: high = value >= cutoff (paper 004).
+-- With adverse_event_row (Table III), the one place that reads the study tables of
+-- `rwe derive`: one row per included person with every variable the protocol knows. Marker groups: high = value >= cutoff (paper 004).
 CREATE OR REPLACE FUNCTION @federated.study_row()
 RETURNS TABLE (
     person_id BIGINT,
