@@ -147,6 +147,7 @@ def network_status(pooled: SorafenibPooled, min_cell: int) -> dict[str, Any]:
         "min_cell": min_cell,
         "max_day": pooled.options.max_day,
         "ties": pooled.options.ties,
+        "cohort": pooled.options.cohort,
     }
 
 
@@ -201,6 +202,9 @@ def write_federated_report(
     status = results["network"]
     notes = [
         f"Sites pooled: {', '.join(status['sites'])}.",
+        "Patients: all included."
+        if status["cohort"] == "all"
+        else f"Patients: the included with histology {status['cohort']}.",
         f"Masking: {status['masking']}.",
     ]
     if status["partial"]:
@@ -285,7 +289,8 @@ def write_federated_report(
         figures=km_figures(pooled, min_cell),
     )
     report = Report(
-        title="Sorafenib in thyroid cancer: federated analysis",
+        title="Sorafenib in thyroid cancer: federated analysis"
+        + ("" if pooled.options.cohort == "all" else f", {pooled.options.cohort}"),
         metadata={"software": f"rwe {__version__}", **{k: str(v) for k, v in status.items()}},
         sections=[section],
         results=results,
@@ -298,8 +303,10 @@ def km_figures(pooled: SorafenibPooled, min_cell: int) -> dict[str, tuple[str, F
     endpoint, then each endpoint by marker group with its log-rank p; the number-at-risk
     table on the days of results.json's, suppressed the same way."""
     figures: dict[str, tuple[str, Figure]] = {}
+    cohort = pooled.options.cohort
+    pooled_label = "pooled" if cohort == "all" else f"pooled, {cohort}"
     for endpoint, curve in pooled.km.items():
-        title = f"{ENDPOINT_NAMES.get(endpoint, endpoint.upper())} (pooled)"
+        title = f"{ENDPOINT_NAMES.get(endpoint, endpoint.upper())} ({pooled_label})"
         spec = KmFigureSpec(
             title, {"All": curve}, risk_times=risk_ticks(curve).tolist(), min_cell=min_cell
         )
@@ -308,7 +315,8 @@ def km_figures(pooled: SorafenibPooled, min_cell: int) -> dict[str, tuple[str, F
         if not curves:
             continue
         label = MARKER_NAMES.get(variable, variable.upper())
-        title = f"{ENDPOINT_NAMES.get(endpoint, endpoint.upper())} by baseline {label} (pooled)"
+        name = ENDPOINT_NAMES.get(endpoint, endpoint.upper())
+        title = f"{name} by baseline {label} ({pooled_label})"
         longest = max(curves.values(), key=lambda c: float(c.time[-1]) if c.time.size else 0.0)
         lr = pooled.log_rank.get((endpoint, variable))
         spec = KmFigureSpec(
