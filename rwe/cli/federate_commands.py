@@ -121,13 +121,10 @@ def analyze(
     no_masking: NoMaskOpt = False,
     max_day: Annotated[int, typer.Option(help="The agreed public day grid 0..max-day.")] = 3653,
     ties: Annotated[str, typer.Option(help="Cox ties: breslow (EZR) or efron.")] = "breslow",
-    histology: Annotated[str, typer.Option(help="dtc, mtc, atc or all.")] = "all",
 ) -> None:
     """Pooled KM, log-rank, follow-up, Cox, Fisher and adverse events over the network, equal to a
-    centralized analysis, of all included patients or one histology group. Example:
-    `rwe federate analyze sorafenib --sites sites.toml --out out --histology dtc`.
+    centralized analysis. Example: `rwe federate analyze sorafenib --sites sites.toml --out out`.
     """
-    from rwe.federation.protocol import COHORTS
     from rwe.federation.report import write_federated_report
     from rwe.federation.sorafenib import StudyOptions, analyze_sorafenib
 
@@ -135,12 +132,8 @@ def analyze(
         raise BadInputError(f"unknown study {study!r}", "The federated study is: sorafenib.")
     if ties not in ("breslow", "efron"):
         raise BadInputError(f"unknown ties method {ties!r}", "Use breslow or efron.")
-    cohort = "all" if histology.lower() == "all" else histology.upper()
-    if cohort not in COHORTS:
-        raise BadInputError(f"unknown histology {histology!r}", "Use dtc, mtc, atc or all.")
-    options = StudyOptions(max_day=max_day, ties=ties, cohort=cohort)  # type: ignore[arg-type]
     with _network(sites, allow_partial, min_sites, no_masking) as net:
-        pooled = analyze_sorafenib(net, options)
+        pooled = analyze_sorafenib(net, StudyOptions(max_day=max_day, ties=ties))  # type: ignore[arg-type]
     if not pooled.km and not pooled.cox:
         raise StatisticsError(
             "every analysis was refused or failed: " + "; ".join(pooled.failures.values()),

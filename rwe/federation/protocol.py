@@ -7,9 +7,6 @@ from functools import cache
 from rwe.derive.params import load_study_config
 
 ENDPOINTS = ("ttf", "pfs", "os")
-# The cohorts an analysis runs on (federated.check_cohort): every included patient, or one
-# histology group.
-COHORTS = ("all", "DTC", "MTC", "ATC")
 # Fixed levels per grouping variable (federated.variable_levels): every site answers on all.
 VARIABLE_LEVELS: dict[str, tuple[str, ...]] = {
     "all": ("all",),

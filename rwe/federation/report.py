@@ -147,7 +147,6 @@ def network_status(pooled: SorafenibPooled, min_cell: int) -> dict[str, Any]:
         "min_cell": min_cell,
         "max_day": pooled.options.max_day,
         "ties": pooled.options.ties,
-        "cohort": pooled.options.cohort,
     }
 
 
@@ -202,9 +201,6 @@ def write_federated_report(
     status = results["network"]
     notes = [
         f"Sites pooled: {', '.join(status['sites'])}.",
-        "Patients: all included."
-        if status["cohort"] == "all"
-        else f"Patients: the included with histology {status['cohort']}.",
         f"Masking: {status['masking']}.",
     ]
     if status["partial"]:
@@ -289,8 +285,7 @@ def write_federated_report(
         figures=km_figures(pooled, min_cell),
     )
     report = Report(
-        title="Sorafenib in thyroid cancer: federated analysis"
-        + ("" if pooled.options.cohort == "all" else f", {pooled.options.cohort}"),
+        title="Sorafenib in thyroid cancer: federated analysis",
         metadata={"software": f"rwe {__version__}", **{k: str(v) for k, v in status.items()}},
         sections=[section],
         results=results,
@@ -303,10 +298,8 @@ def km_figures(pooled: SorafenibPooled, min_cell: int) -> dict[str, tuple[str, F
     endpoint, then each endpoint by marker group with its log-rank p; the number-at-risk
     table on the days of results.json's, suppressed the same way."""
     figures: dict[str, tuple[str, Figure]] = {}
-    cohort = pooled.options.cohort
-    pooled_label = "pooled" if cohort == "all" else f"pooled, {cohort}"
     for endpoint, curve in pooled.km.items():
-        title = f"{ENDPOINT_NAMES.get(endpoint, endpoint.upper())} ({pooled_label})"
+        title = f"{ENDPOINT_NAMES.get(endpoint, endpoint.upper())} (pooled)"
         spec = KmFigureSpec(
             title, {"All": curve}, risk_times=risk_ticks(curve).tolist(), min_cell=min_cell
         )
@@ -315,8 +308,7 @@ def km_figures(pooled: SorafenibPooled, min_cell: int) -> dict[str, tuple[str, F
         if not curves:
             continue
         label = MARKER_NAMES.get(variable, variable.upper())
-        name = ENDPOINT_NAMES.get(endpoint, endpoint.upper())
-        title = f"{name} by baseline {label} ({pooled_label})"
+        title = f"{ENDPOINT_NAMES.get(endpoint, endpoint.upper())} by baseline {label} (pooled)"
         longest = max(curves.values(), key=lambda c: float(c.time[-1]) if c.time.size else 0.0)
         lr = pooled.log_rank.get((endpoint, variable))
         spec = KmFigureSpec(

@@ -30,7 +30,6 @@ INTERNAL_FILES = (
     "query_log",
     "setting_value",
     "hmac_pad",
-    "check_cohort",
     "study_row",
     "ae_terms",
     "adverse_event_row",
@@ -46,12 +45,12 @@ INTERNAL_FILES = (
 # The protocol: the only functions the federated role may execute (name: argument types).
 EXPOSED_FUNCTIONS = {
     "feasibility": "text, text[]",
-    "day_counts": "text, text[], text, text, text, integer",
-    "log_rank_sums": "text, text[], text, text, text",
-    "cox_stratified": "text, text[], text, text, text[], double precision[], text",
-    "cox_risk_sets": "text, text[], text, text, text[], double precision[], integer[]",
-    "fisher_counts": "text, text[], text, text, text",
-    "ae_counts": "text, text[], text",
+    "day_counts": "text, text[], text, text, integer",
+    "log_rank_sums": "text, text[], text, text",
+    "cox_stratified": "text, text[], text, text[], double precision[], text",
+    "cox_risk_sets": "text, text[], text, text[], double precision[], integer[]",
+    "fisher_counts": "text, text[], text, text",
+    "ae_counts": "text, text[]",
 }
 # Disclosure rules (issue #8): the site enforces them, whatever the coordinator asks.
 DEFAULT_RULES = {

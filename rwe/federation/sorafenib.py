@@ -57,8 +57,6 @@ class StudyOptions:
     cox_covariates: tuple[str, ...] = tuple(COVARIATE_TERMS)
     fisher_tables: tuple[tuple[str, str], ...] = tuple((m, "dcr") for m in MARKERS)
     adverse_events: bool = True
-    # every included patient ("all") or one histology group (COHORTS), as `--histology`
-    cohort: str = "all"
 
 
 @dataclass(frozen=True)
@@ -92,20 +90,17 @@ class SorafenibPooled:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-def pooled_day_counts(
-    net: Network, endpoint: str, variable: str, max_day: int, cohort: str = "all"
-) -> DayCounts:
+def pooled_day_counts(net: Network, endpoint: str, variable: str, max_day: int) -> DayCounts:
     """Sum the sites' masked per-day counts of one endpoint by `variable`."""
-    totals = net.pooled("day_counts", cohort, endpoint, variable, max_day)
+    totals = net.pooled("day_counts", endpoint, variable, max_day)
     return DayCounts.from_totals(totals, variable, max_day)
 
 
 def pooled_log_rank_by_site(
-    net: Network, endpoint: str, variable: str, counts: DayCounts, cohort: str = "all"
+    net: Network, endpoint: str, variable: str, counts: DayCounts
 ) -> LogRankResult:
     """Log-rank stratified by site from the sites' summed O, E and V."""
-    totals = net.pooled("log_rank_sums", cohort, endpoint, variable)
-    return stratified_log_rank(totals, variable, counts.n)
+    return stratified_log_rank(net.pooled("log_rank_sums", endpoint, variable), variable, counts.n)
 
 
 class _CoxRounds:
@@ -119,23 +114,18 @@ class _CoxRounds:
         kind: CoxKind,
         ties: Ties,
         grid: list[int],
-        cohort: str,
     ) -> None:
         self.net, self.endpoint, self.covariates = net, endpoint, covariates
-        self.kind, self.ties, self.grid, self.cohort = kind, ties, grid, cohort
+        self.kind, self.ties, self.grid = kind, ties, grid
         self.n = self.events = 0
 
     def __call__(self, beta: FloatArray) -> Evaluation:
         b = [float(v) for v in beta]
         if self.kind == "stratified":
-            totals = self.net.pooled(
-                "cox_stratified", self.cohort, self.endpoint, self.covariates, b, self.ties
-            )
+            totals = self.net.pooled("cox_stratified", self.endpoint, self.covariates, b, self.ties)
             result = stratified_evaluation(totals, len(b))
         else:
-            totals = self.net.pooled(
-                "cox_risk_sets", self.cohort, self.endpoint, self.covariates, b, self.grid
-            )
+            totals = self.net.pooled("cox_risk_sets", self.endpoint, self.covariates, b, self.grid)
             result = risk_set_evaluation(
                 totals, np.asarray(b), len(self.grid), self.ties == "efron"
             )
@@ -153,27 +143,26 @@ def federated_cox(
     kind: CoxKind,
     ties: Ties = "breslow",
     grid: list[int] | None = None,
-    cohort: str = "all",
 ) -> CoxResult:
     """coxph(Surv ~ covariates [+ strata(site)]) over the network; `grid`: pooled event days."""
     if kind == "unstratified" and not grid:
         raise StatisticsError("the unstratified Cox model needs the event-time grid", "A bug.")
-    rounds = _CoxRounds(net, endpoint, covariates, kind, ties, grid or [], cohort)
+    rounds = _CoxRounds(net, endpoint, covariates, kind, ties, grid or [])
     return fit_federated_cox(rounds, [COVARIATE_TERMS[c] for c in covariates], ties, rounds.size)
 
 
-def pooled_table(net: Network, row: str, column: str, cohort: str = "all") -> IntArray:
+def pooled_table(net: Network, row: str, column: str) -> IntArray:
     """The pooled contingency table of two variables over their fixed levels."""
-    totals = net.pooled("fisher_counts", cohort, row, column)
+    totals = net.pooled("fisher_counts", row, column)
     cells = [
         [totals[f"cell|{a}|{b}"] for b in VARIABLE_LEVELS[column]] for a in VARIABLE_LEVELS[row]
     ]
     return np.rint(np.array(cells)).astype(np.int64)
 
 
-def pooled_adverse_events(net: Network, cohort: str = "all") -> AdverseEvents:
+def pooled_adverse_events(net: Network) -> AdverseEvents:
     """Sum the sites' masked adverse-event counts over the protocol's fixed terms."""
-    totals = net.pooled("ae_counts", cohort)
+    totals = net.pooled("ae_counts")
 
     def count(label: str) -> int:
         return round(totals[label])
@@ -226,20 +215,19 @@ def analyze_sorafenib(net: Network, options: StudyOptions | None = None) -> Sora
 
 
 def _overall(net: Network, out: SorafenibPooled, endpoint: str) -> None:
-    counts = pooled_day_counts(net, endpoint, "all", out.options.max_day, out.options.cohort)
+    counts = pooled_day_counts(net, endpoint, "all", out.options.max_day)
     out.counts[(endpoint, "all")] = counts
     out.km[endpoint] = pooled_kaplan_meier(counts)
     out.follow_up[endpoint] = pooled_follow_up(counts)
 
 
 def _grouped(net: Network, out: SorafenibPooled, endpoint: str, variable: str) -> None:
-    cohort = out.options.cohort
-    counts = pooled_day_counts(net, endpoint, variable, out.options.max_day, cohort)
+    counts = pooled_day_counts(net, endpoint, variable, out.options.max_day)
     out.counts[(endpoint, variable)] = counts
     out.km_by_group[(endpoint, variable)] = pooled_kaplan_meier_by_group(counts)
     out.log_rank[(endpoint, variable)] = pooled_log_rank(counts)
     out.log_rank_by_site[(endpoint, variable)] = pooled_log_rank_by_site(
-        net, endpoint, variable, counts, cohort
+        net, endpoint, variable, counts
     )
 
 
@@ -258,18 +246,18 @@ def _cox(
             "The unstratified Cox model is fitted on the pooled event days.",
         )
     out.cox[(endpoint, covariate, kind)] = federated_cox(
-        net, endpoint, [covariate], kind, out.options.ties, grid, out.options.cohort
+        net, endpoint, [covariate], kind, out.options.ties, grid
     )
 
 
 def _fisher(net: Network, out: SorafenibPooled, row: str, column: str) -> None:
-    table = pooled_table(net, row, column, out.options.cohort)
+    table = pooled_table(net, row, column)
     out.tables[(row, column)] = table
     out.fisher[(row, column)] = fisher_exact_test(table)
 
 
 def _adverse_events(net: Network, out: SorafenibPooled) -> None:
-    out.adverse_events = pooled_adverse_events(net, out.options.cohort)
+    out.adverse_events = pooled_adverse_events(net)
 
 
 def _attempt(out: SorafenibPooled, what: str, action: Callable[[], None]) -> None:

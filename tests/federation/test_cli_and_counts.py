@@ -8,7 +8,6 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from rwe.cli import _register, app
-from rwe.errors import BadInputError
 from rwe.federation.feasibility import count_feasibility
 from rwe.federation.network import Network
 from rwe.federation.sites import Site
@@ -60,18 +59,3 @@ def test_cli_analyze_writes_results(sites: list[Site], tmp_path: Path) -> None:
     assert results["table3"]["patients"] == results["efficacy"]["os"]["n"]
     assert "Table III. Adverse events (pooled)" in report
     assert "| Any adverse event |" in report
-
-
-def test_cli_analyze_one_histology_group(sites: list[Site], tmp_path: Path) -> None:
-    _register()
-    toml = sites_toml(tmp_path / "sites.toml", sites)
-    base = ["federate", "analyze", "sorafenib", "--sites", str(toml), "--max-day", "1600"]
-    bad = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "bad"), "--histology", "hurthle"])
-    assert isinstance(bad.exception, BadInputError)  # `rwe` prints it as "Error: ..." (main)
-    assert bad.exception.what == "unknown histology 'hurthle'"
-    out = tmp_path / "dtc"
-    result = CliRunner().invoke(app, [*base, "--out", str(out), "--histology", "dtc"])
-    assert result.exit_code == 0, result.output
-    results = json.loads((out / "results.json").read_text())["results"]
-    assert results["network"]["cohort"] == "DTC"
-    assert "Patients: the included with histology DTC." in (out / "report.md").read_text()

@@ -21,11 +21,10 @@ from rwe.analytics.kaplan_meier import (
     number_at_risk,
 )
 from rwe.analytics.log_rank import log_rank_test
-from rwe.errors import StatisticsError
 from rwe.federation.network import Network
 from rwe.federation.pooled_cox import fit_federated_cox
 from rwe.federation.protocol import COVARIATE_TERMS, ae_terms
-from rwe.federation.report import adverse_event_table, km_figures, results_json
+from rwe.federation.report import adverse_event_table, km_figures, results_json, risk_ticks
 from rwe.federation.sites import Site
 from rwe.federation.sorafenib import SorafenibPooled, StudyOptions, analyze_sorafenib, federated_cox
 from rwe.study.analyses import adverse_events
@@ -222,10 +221,23 @@ def test_figures_show_the_pooled_curves_with_the_released_numbers_at_risk(
         curve_line = fig.axes[0].lines[0]
         assert curve_line.get_ydata()[1:].tolist() == pooled.km[endpoint].surv.tolist()
         plt.close(fig)
-    for name, (_, fig) in figures.items():
-        if "_by_" in name:
-            assert fig.axes[0].texts[0].get_text().startswith("log-rank p = ")
+    suppressed = 0
+    for (endpoint, variable), curves in pooled.km_by_group.items():
+        _, fig = figures[f"federated_km_{endpoint}_by_{variable}"]
+        assert fig.axes[0].texts[0].get_text().startswith("log-rank p = ")
+        # one row per group: its label, then its numbers at risk on the longest curve's days
+        longest = max(curves.values(), key=lambda c: float(c.time[-1]))
+        ticks = risk_ticks(longest)
+        texts = [t.get_text() for t in fig.axes[1].texts]
+        per_row = len(ticks) + 1
+        assert len(texts) == per_row * len(curves)
+        for row, curve in enumerate(curves.values()):
+            n_risk = number_at_risk(curve, ticks).n_risk
+            expected = ["<5" if 0 < n < 5 else str(int(n)) for n in n_risk]
+            assert texts[row * per_row + 1 : (row + 1) * per_row] == expected
+            suppressed += expected.count("<5")
         plt.close(fig)
+    assert suppressed  # the cohort has groups with 1 to 4 at risk at some tick
 
 
 def test_adverse_events_from_pooled_counts(
@@ -256,79 +268,3 @@ def test_adverse_events_from_pooled_counts(
     shown = adverse_event_table(released, 5)
     cells = shown.iloc[:, 1:].to_numpy().ravel().tolist()
     assert cells.count("<5") == len(small)
-
-
-HISTOLOGY_OPTIONS = dict(
-    max_day=MAX_DAY,
-    endpoints=("os",),
-    group_variables=("nlr",),
-    cox_endpoints=("os",),
-    cox_covariates=("nlr_high",),
-    fisher_tables=(("nlr", "dcr"),),
-)
-
-
-def test_one_histology_group_equals_its_centralized_analysis(
-    sites: list[Site], central: pd.DataFrame, cohort: Cohort
-) -> None:
-    # `--histology dtc`: every analysis on the DTC patients only (the single-site report's
-    # subset); each site has at least 10 patients outside DTC, so the differencing rule allows it.
-    with Network(sites) as net:
-        dtc = analyze_sorafenib(net, StudyOptions(**HISTOLOGY_OPTIONS, cohort="DTC"))
-    assert dtc.failures == {}
-    rows = central[central["histology"] == "DTC"]
-    assert 0 < len(rows) < len(central)
-    same_curve(dtc.km["os"], fit_kaplan_meier(rows["os_days"], rows["os_event"]))
-    grouped = rows[rows["nlr_group"].notna()]
-    t, e, g = grouped["os_days"], grouped["os_event"], grouped["nlr_group"]
-    fed, cen = dtc.log_rank[("os", "nlr")], log_rank_test(t, e, g)
-    close([fed.chisq, fed.p], [cen.chisq, cen.p])
-    fed_s, cen_s = (
-        dtc.log_rank_by_site[("os", "nlr")],
-        log_rank_test(t, e, g, strata=grouped["site"]),
-    )
-    close([fed_s.chisq, fed_s.p], [cen_s.chisq, cen_s.p])
-    cox_rows = _cox_rows(rows, "os", ["nlr_high"])
-    cen_cox = fit_cox_matrix(
-        cox_rows["os_days"],
-        cox_rows["os_event"],
-        cox_rows[["nlr_high"]].to_numpy(),
-        [COVARIATE_TERMS["nlr_high"]],
-        "breslow",
-    )
-    same_cox(dtc.cox[("os", "nlr_high", "unstratified")], cen_cox)
-    same_cox(
-        dtc.cox[("os", "nlr_high", "stratified")],
-        centralized_stratified(cox_rows, "os", ["nlr_high"], "breslow"),
-    )
-    table = pd.crosstab(grouped["nlr_group"], grouped["dcr_level"])
-    table = table.reindex(index=["high", "low"], columns=["yes", "no"], fill_value=0)
-    assert dtc.tables[("nlr", "dcr")].tolist() == table.to_numpy().tolist()
-    ae = cohort.adverse
-    ae = ae[ae["person_id"].isin(rows["person_id"]) & ae["term"].isin(ae_terms())]
-    _, numbers = adverse_events(ae, len(rows))
-    assert dtc.adverse_events is not None
-    assert dtc.adverse_events.patients == len(rows)
-    assert {t: c for t, c in dtc.adverse_events.terms.items() if c[0]} == {
-        t: (v["all_grades"], v["grade_3_or_more"]) for t, v in numbers.items()
-    }
-    assert results_json(dtc)["network"]["cohort"] == "DTC"
-
-
-def test_a_histology_group_too_small_at_a_site_is_refused(
-    sites: list[Site], central: pd.DataFrame
-) -> None:
-    # MTC: 6 to 9 patients per site, under the sites' minimum of 10: every analysis refused.
-    assert central[central["histology"] == "MTC"].groupby("site").size().max() < 10
-    with Network(sites) as net:
-        mtc = analyze_sorafenib(net, StudyOptions(**HISTOLOGY_OPTIONS, cohort="MTC"))
-    assert not mtc.km and not mtc.cox and mtc.adverse_events is None
-    assert mtc.failures
-    assert all("fewer than 10 patients" in why for why in mtc.failures.values())
-    assert mtc.failures["cox os nlr_high unstratified"].startswith("no pooled event days of os")
-
-
-def test_an_unknown_cohort_is_rejected_by_the_site(sites: list[Site]) -> None:
-    with Network(sites) as net, pytest.raises(StatisticsError) as err:
-        net.pooled("day_counts", "papillary", "os", "all", MAX_DAY)
-    assert "unknown cohort papillary (all, DTC, MTC or ATC)" in err.value.what

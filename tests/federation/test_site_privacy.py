@@ -13,8 +13,9 @@ import pytest
 from rwe.errors import StatisticsError
 from rwe.federation.network import Network
 from rwe.federation.secure_sum import pooled_sum
-from rwe.federation.site_setup import setup_site
+from rwe.federation.site_setup import EXPOSED_FUNCTIONS, FEDERATED_ROLE, setup_site
 from rwe.federation.sites import Site
+from rwe.federation.sorafenib import StudyOptions, analyze_sorafenib
 from tests.federation.cohort import Cohort
 from tests.federation.conftest import SiteServer
 
@@ -62,25 +63,35 @@ def test_federated_role_cannot_read_rows(site_servers: list[SiteServer], table: 
         conn.execute(f"SELECT * FROM {table} LIMIT 1")
 
 
-@pytest.mark.parametrize(
-    "call",
-    ["analysis_rows('all', 'os', 'all', '{}')", "study_row('all')", "adverse_event_row('all')"],
-)
-def test_federated_role_cannot_call_internal_functions(
-    site_servers: list[SiteServer], call: str
+def test_federated_role_executes_the_protocol_functions_only(
+    site_servers: list[SiteServer],
 ) -> None:
+    # Every function of the schema: the internal ones (study_row, mask_release, the guard, ...)
+    # are not executable by the role, the protocol's are.
+    with psycopg.connect(site_servers[0].admin.url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT p.proname, has_function_privilege(%s, p.oid, 'EXECUTE')"
+            " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = 'federated'",
+            (FEDERATED_ROLE,),
+        ).fetchall()
+    allowed = {name for name, can in rows if can}
+    assert allowed == set(EXPOSED_FUNCTIONS)
+    assert {"study_row", "adverse_event_row", "mask_release", "guard"} <= {n for n, _ in rows}
+
+
+def test_federated_role_cannot_call_internal_functions(site_servers: list[SiteServer]) -> None:
     with (
         psycopg.connect(site_servers[0].federated_url, autocommit=True) as conn,
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
-        conn.execute(f"SELECT * FROM federated.{call}")
+        conn.execute("SELECT * FROM federated.study_row()")
 
 
 def test_federated_role_runs_protocol_functions(site_servers: list[SiteServer]) -> None:
     with psycopg.connect(site_servers[0].federated_url, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT * FROM federated.day_counts(%s, '{}', 'all', 'os', 'all', %s)",
-            (query_id(), MAX_DAY),
+            "SELECT * FROM federated.day_counts(%s, '{}', 'os', 'all', %s)", (query_id(), MAX_DAY)
         ).fetchall()
     assert len(rows) == 2 * (MAX_DAY + 1)
 
@@ -98,7 +109,7 @@ def _true_day_counts(cohort: Cohort, site: str) -> dict[str, Decimal]:
 
 def test_masks_hide_each_site_and_cancel_in_the_sum(sites: list[Site], cohort: Cohort) -> None:
     with Network(sites) as net:
-        masked = net.call("day_counts", "all", "os", "all", MAX_DAY)
+        masked = net.call("day_counts", "os", "all", MAX_DAY)
     truth = {s.name: _true_day_counts(cohort, s.name) for s in sites}
     for name, payload in masked.items():
         differs = sum(payload[k] != v for k, v in truth[name].items())
@@ -113,7 +124,7 @@ def test_without_masking_the_coordinator_sees_each_site(sites: list[Site], cohor
     from rwe.federation.network import NetworkOptions
 
     with Network(sites, NetworkOptions(masking=False)) as net:
-        plain = net.call("day_counts", "all", "os", "all", MAX_DAY)
+        plain = net.call("day_counts", "os", "all", MAX_DAY)
     assert plain["site-a"] == _true_day_counts(cohort, "site-a")
 
 
@@ -125,7 +136,7 @@ def test_site_below_minimum_patients_refuses(
         Network(sites) as net,
         pytest.raises(StatisticsError) as err,
     ):
-        net.pooled("day_counts", "all", "os", "all", MAX_DAY)
+        net.pooled("day_counts", "os", "all", MAX_DAY)
     assert err.value.what == "site site-b refused: fewer than 1000 patients (minimum 1000)"
 
 
@@ -137,7 +148,7 @@ def test_adverse_events_refused_below_minimum_patients(
         Network(sites) as net,
         pytest.raises(StatisticsError) as err,
     ):
-        net.pooled("ae_counts", "all")
+        net.pooled("ae_counts")
     assert err.value.what == "site site-c refused: fewer than 1000 patients (minimum 1000)"
 
 
@@ -147,7 +158,7 @@ def test_small_group_level_refused(site_servers: list[SiteServer], sites: list[S
         Network(sites) as net,
         pytest.raises(StatisticsError) as err,
     ):
-        net.pooled("day_counts", "all", "os", "alc", MAX_DAY)
+        net.pooled("day_counts", "os", "alc", MAX_DAY)
     assert err.value.what == "site site-a refused: a group level has fewer than 10000 patients"
 
 
@@ -157,7 +168,7 @@ def test_too_few_events_refused(site_servers: list[SiteServer], sites: list[Site
         Network(sites) as net,
         pytest.raises(StatisticsError, match="site site-c refused: fewer than 10000 events"),
     ):
-        net.pooled("log_rank_sums", "all", "os", "nlr")
+        net.pooled("log_rank_sums", "os", "nlr")
 
 
 def test_masked_query_of_too_few_sites_refused(site_servers: list[SiteServer]) -> None:
@@ -166,14 +177,14 @@ def test_masked_query_of_too_few_sites_refused(site_servers: list[SiteServer]) -
         pytest.raises(psycopg.errors.RaiseException, match="at least 3 sites"),
     ):
         conn.execute(
-            "SELECT * FROM federated.day_counts(%s, '{site-a,site-b}', 'all', 'os', 'all', %s)",
+            "SELECT * FROM federated.day_counts(%s, '{site-a,site-b}', 'os', 'all', %s)",
             (query_id(), MAX_DAY),
         )
 
 
 def test_reused_query_id_refused(site_servers: list[SiteServer]) -> None:
     qid = query_id()
-    stmt = "SELECT * FROM federated.day_counts(%s, '{}', 'all', 'ttf', 'all', %s)"
+    stmt = "SELECT * FROM federated.day_counts(%s, '{}', 'ttf', 'all', %s)"
     with psycopg.connect(site_servers[0].federated_url, autocommit=True) as conn:
         conn.execute(stmt, (qid, MAX_DAY))
         with pytest.raises(psycopg.errors.RaiseException, match="already used"):
@@ -181,7 +192,7 @@ def test_reused_query_id_refused(site_servers: list[SiteServer]) -> None:
 
 
 def test_same_query_for_another_set_of_sites_refused(site_servers: list[SiteServer]) -> None:
-    stmt = "SELECT * FROM federated.fisher_counts(%s, %s, 'all', 'nlr', 'orr')"
+    stmt = "SELECT * FROM federated.fisher_counts(%s, %s, 'nlr', 'orr')"
     with psycopg.connect(site_servers[0].federated_url, autocommit=True) as conn:
         conn.execute(stmt, (query_id(), ["site-a", "site-b", "site-c"]))
         conn.execute(stmt, (query_id(), ["site-a", "site-b", "site-c"]))  # same set: answered
@@ -198,14 +209,12 @@ def test_times_beyond_the_agreed_grid_refused(site_servers: list[SiteServer]) ->
         psycopg.connect(site_servers[0].federated_url, autocommit=True) as conn,
         pytest.raises(psycopg.errors.RaiseException, match="agreed maximum day 10"),
     ):
-        conn.execute(
-            "SELECT * FROM federated.day_counts(%s, '{}', 'all', 'os', 'all', 10)", (query_id(),)
-        )
+        conn.execute("SELECT * FROM federated.day_counts(%s, '{}', 'os', 'all', 10)", (query_id(),))
 
 
 def test_site_setup_again_replaces_outdated_functions(site_servers: list[SiteServer]) -> None:
-    # A function whose arguments changed in a newer rwe (day_counts before the cohort argument)
-    # must not stay behind, executable, beside the new one.
+    # A function whose arguments changed in a newer rwe must not stay behind, executable,
+    # beside the new one.
     server = site_servers[0]
     count = (
         "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
@@ -213,7 +222,7 @@ def test_site_setup_again_replaces_outdated_functions(site_servers: list[SiteSer
     )
     with psycopg.connect(server.admin.url, autocommit=True) as conn:
         conn.execute(
-            "CREATE FUNCTION federated.day_counts(text, text[], text, text, integer)"
+            "CREATE FUNCTION federated.day_counts(text, text[], text, integer)"
             " RETURNS integer LANGUAGE sql AS 'SELECT 1'"
         )
         assert conn.execute(count).fetchone() == (2,)
@@ -223,24 +232,22 @@ def test_site_setup_again_replaces_outdated_functions(site_servers: list[SiteSer
         assert conn.execute(count).fetchone() == (1,)
 
 
-def test_histology_group_refused_when_the_rest_is_small(
-    site_servers: list[SiteServer], sites: list[Site], cohort: Cohort
+def test_cox_without_pooled_event_days_names_why(
+    site_servers: list[SiteServer], sites: list[Site]
 ) -> None:
-    # The whole cohort's answer minus the DTC answer would be the other patients' answer: a site
-    # refuses the DTC question when they are fewer than min_patients (raised here above them).
-    included = cohort.analysis()
-    at_a = included[included["site"] == "site-a"]
-    others = int((at_a["histology"] != "DTC").sum())
-    assert 0 < others < int((at_a["histology"] == "DTC").sum())
-    with (
-        rule(site_servers[0], "min_patients", others + 1),
-        Network(sites) as net,
-        pytest.raises(StatisticsError) as err,
-    ):
-        # whichever comes second is refused (an earlier test may have asked the DTC one)
-        net.pooled("day_counts", "all", "os", "all", MAX_DAY)
-        net.pooled("day_counts", "DTC", "os", "all", MAX_DAY)
-    assert err.value.what == (
-        "site site-a refused: the same query was answered on a cohort that differs by fewer "
-        f"than {others + 1} patients"
+    options = StudyOptions(
+        max_day=MAX_DAY,
+        endpoints=("os",),
+        group_variables=(),
+        cox_endpoints=("os",),
+        cox_covariates=("nlr_high",),
+        fisher_tables=(),
+        adverse_events=False,
+    )
+    with rule(site_servers[1], "min_events", 1000), Network(sites) as net:
+        pooled = analyze_sorafenib(net, options)
+    assert pooled.failures["km os"] == "site site-b refused: fewer than 1000 events"
+    assert pooled.failures["cox os nlr_high unstratified"] == (
+        "no pooled event days of os: its Kaplan-Meier gave none "
+        "(site site-b refused: fewer than 1000 events)"
     )

@@ -1,7 +1,7 @@
 -- Table III: included patients with each adverse event, at any grade and at grade 3 or more
 -- (maximum CTCAE grade), over the fixed terms, and with any of them; masked. The coordinator
 -- pools, computes the percentages and suppresses small counts in the report.
-CREATE OR REPLACE FUNCTION @federated.ae_counts(query_id TEXT, participants TEXT[], cohort TEXT)
+CREATE OR REPLACE FUNCTION @federated.ae_counts(query_id TEXT, participants TEXT[])
 RETURNS TABLE (label TEXT, value NUMERIC)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -12,15 +12,14 @@ DECLARE
     labels TEXT[];
     vals NUMERIC[];
 BEGIN
-    PERFORM @federated.check_cohort(cohort);
     SELECT count(*)::INTEGER,
            coalesce(md5(string_agg(s.person_id::TEXT, ',' ORDER BY s.person_id)), '')
     INTO n, fp
-    FROM @federated.study_row(cohort) s;
+    FROM @federated.study_row() s;
     -- No group variable: the size rule applies to the patients the percentages are of.
     PERFORM @federated.guard(query_id, 'ae_counts', 'table3', participants, TRUE, n, NULL,
                              '{}', fp);
-    WITH ae AS (SELECT * FROM @federated.adverse_event_row(cohort)),
+    WITH ae AS (SELECT * FROM @federated.adverse_event_row()),
     cells AS (
         SELECT 0 AS k, 'patients|all' AS label, n::NUMERIC AS value
         UNION ALL

@@ -1,7 +1,7 @@
 -- The rows one survival analysis runs on (internal: never granted to the federated role):
 -- time and event of the endpoint, the group level and the covariate vector; complete cases.
 CREATE OR REPLACE FUNCTION @federated.analysis_rows(
-    cohort TEXT, endpoint TEXT, group_variable TEXT, covariates TEXT[]
+    endpoint TEXT, group_variable TEXT, covariates TEXT[]
 ) RETURNS TABLE (person_id BIGINT, days INTEGER, event INTEGER, grp TEXT, x DOUBLE PRECISION[])
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -31,7 +31,7 @@ BEGIN
                                                        s.age, s.sex)
                      FROM unnest(covariates) WITH ORDINALITY AS c (name, k)
                      ORDER BY c.k) AS xv
-        FROM @federated.study_row(cohort) s
+        FROM @federated.study_row() s
     )
     SELECT v.person_id, v.t, v.e, v.g, v.xv
     FROM v

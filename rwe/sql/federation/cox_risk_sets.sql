@@ -3,7 +3,7 @@
 -- time >= t) and the same sums over the deaths at t (for Efron's tied-death correction),
 -- deaths per grid time and Σ x over deaths. Index 0 of i/j holds the order-0 sums.
 CREATE OR REPLACE FUNCTION @federated.cox_risk_sets(
-    query_id TEXT, participants TEXT[], cohort TEXT, endpoint TEXT, covariates TEXT[],
+    query_id TEXT, participants TEXT[], endpoint TEXT, covariates TEXT[],
     beta DOUBLE PRECISION[], grid INTEGER[]
 ) RETURNS TABLE (label TEXT, value NUMERIC)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -14,7 +14,6 @@ DECLARE
     labels TEXT[];
     vals NUMERIC[];
 BEGIN
-    PERFORM @federated.check_cohort(cohort);
     IF cardinality(covariates) IS NULL OR cardinality(covariates) <> cardinality(beta) THEN
         RAISE EXCEPTION 'rwe-federated: one coefficient per covariate is needed'
             USING ERRCODE = '22023';
@@ -22,8 +21,8 @@ BEGIN
     IF cardinality(grid) IS NULL OR cardinality(grid) > 36525 THEN
         RAISE EXCEPTION 'rwe-federated: a grid of event times is needed' USING ERRCODE = '22023';
     END IF;
-    s := @federated.cohort_summary(cohort, endpoint, 'all', covariates);
-    IF EXISTS (SELECT 1 FROM @federated.analysis_rows(cohort, endpoint, 'all', covariates) r
+    s := @federated.cohort_summary(endpoint, 'all', covariates);
+    IF EXISTS (SELECT 1 FROM @federated.analysis_rows(endpoint, 'all', covariates) r
                WHERE r.event = 1 AND NOT r.days = ANY (grid)) THEN
         -- Deaths off the grid would silently drop out of the pooled likelihood.
         RAISE EXCEPTION 'rwe-federated: an event time of this site is not on the grid'
@@ -34,7 +33,7 @@ BEGIN
                              concat_ws('|', endpoint, array_to_string(covariates, ',')),
                              participants, TRUE, s.n_patients, s.n_events, s.level_counts,
                              s.fingerprint);
-    WITH ts AS (SELECT * FROM @federated.cox_time_sums(cohort, endpoint, covariates, beta)),
+    WITH ts AS (SELECT * FROM @federated.cox_time_sums(endpoint, covariates, beta)),
     g AS (SELECT u.t, u.n FROM unnest(grid) WITH ORDINALITY AS u (t, n)),
     ij AS (SELECT DISTINCT ts.i, ts.j FROM ts),
     released AS (

@@ -2,7 +2,7 @@
 -- information matrix at the broadcast coefficients, in one SQL statement (coxfit6's sums;
 -- Efron: d terms with k/d of the tied deaths' risk removed; Breslow: one term of weight d).
 CREATE OR REPLACE FUNCTION @federated.cox_stratified(
-    query_id TEXT, participants TEXT[], cohort TEXT, endpoint TEXT, covariates TEXT[],
+    query_id TEXT, participants TEXT[], endpoint TEXT, covariates TEXT[],
     beta DOUBLE PRECISION[], ties TEXT
 ) RETURNS TABLE (label TEXT, value NUMERIC)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -14,7 +14,6 @@ DECLARE
     labels TEXT[];
     vals NUMERIC[];
 BEGIN
-    PERFORM @federated.check_cohort(cohort);
     IF ties IS NULL OR ties NOT IN ('breslow', 'efron') THEN
         RAISE EXCEPTION 'rwe-federated: unknown ties method %', ties USING ERRCODE = '22023';
     END IF;
@@ -22,12 +21,12 @@ BEGIN
         RAISE EXCEPTION 'rwe-federated: one coefficient per covariate is needed'
             USING ERRCODE = '22023';
     END IF;
-    s := @federated.cohort_summary(cohort, endpoint, 'all', covariates);
+    s := @federated.cohort_summary(endpoint, 'all', covariates);
     PERFORM @federated.guard(query_id, 'cox_stratified',
                              concat_ws('|', endpoint, array_to_string(covariates, ','), ties),
                              participants, TRUE, s.n_patients, s.n_events, s.level_counts,
                              s.fingerprint);
-    WITH ts AS (SELECT * FROM @federated.cox_time_sums(cohort, endpoint, covariates, beta)),
+    WITH ts AS (SELECT * FROM @federated.cox_time_sums(endpoint, covariates, beta)),
     cs AS (
         SELECT ts.days, ts.i, ts.j, ts.dd, ts.xd, ts.c, ts.d,
                sum(ts.a) OVER (PARTITION BY ts.i, ts.j ORDER BY ts.days DESC) AS s

@@ -3,7 +3,7 @@
 -- the order 0, 1 (i) and 2 (i, j) moments, plus Σ x over deaths (xd), deaths (d), rows (c).
 -- Index 0 of i/j carries the scalar (order-0) sums, so one long table holds them all.
 CREATE OR REPLACE FUNCTION @federated.cox_time_sums(
-    cohort TEXT, endpoint TEXT, covariates TEXT[], beta DOUBLE PRECISION[]
+    endpoint TEXT, covariates TEXT[], beta DOUBLE PRECISION[]
 ) RETURNS TABLE (days INTEGER, i INTEGER, j INTEGER, a FLOAT8, dd FLOAT8, xd FLOAT8, d FLOAT8,
                   c FLOAT8)
 LANGUAGE sql STABLE
@@ -12,7 +12,7 @@ AS $$
     WITH r AS (
         SELECT row_number() OVER () AS id, rows.days, rows.event,
                ARRAY[1.0::FLOAT8] || rows.x AS x  -- x[1] = 1: the order-0 "covariate"
-        FROM @federated.analysis_rows(cohort, endpoint, 'all', covariates) AS rows
+        FROM @federated.analysis_rows(endpoint, 'all', covariates) AS rows
     ),
     w AS (
         SELECT r.id, r.days, r.event, r.x,

@@ -2,7 +2,7 @@
 -- group level: the sufficient statistics of Kaplan-Meier, log-rank and reverse KM. Masked; not
 -- suppressed (suppressing intermediate sums would make every pooled median NA).
 CREATE OR REPLACE FUNCTION @federated.day_counts(
-    query_id TEXT, participants TEXT[], cohort TEXT, endpoint TEXT, group_variable TEXT, max_day INTEGER
+    query_id TEXT, participants TEXT[], endpoint TEXT, group_variable TEXT, max_day INTEGER
 ) RETURNS TABLE (label TEXT, value NUMERIC)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -12,15 +12,14 @@ DECLARE
     labels TEXT[];
     vals NUMERIC[];
 BEGIN
-    PERFORM @federated.check_cohort(cohort);
-    s := @federated.cohort_summary(cohort, endpoint, group_variable, '{}');
+    s := @federated.cohort_summary(endpoint, group_variable, '{}');
     IF max_day IS NULL OR max_day < 1 OR max_day > 36525 OR s.max_time > max_day THEN
         RAISE EXCEPTION 'rwe-federated: refused: times beyond the agreed maximum day %', max_day;
     END IF;
     PERFORM @federated.guard(query_id, 'day_counts', concat_ws('|', endpoint, group_variable),
                              participants, TRUE, s.n_patients, s.n_events, s.level_counts,
                              s.fingerprint);
-    WITH r AS (SELECT * FROM @federated.analysis_rows(cohort, endpoint, group_variable, '{}')),
+    WITH r AS (SELECT * FROM @federated.analysis_rows(endpoint, group_variable, '{}')),
     agg AS (
         SELECT r.grp, r.days, count(*) FILTER (WHERE r.event = 1) AS n_event, count(*) AS n_exit
         FROM r GROUP BY r.grp, r.days

@@ -12,7 +12,7 @@ DECLARE
     fp TEXT;
     n INTEGER;
 BEGIN
-    WITH s AS (SELECT * FROM @federated.study_row('all')),
+    WITH s AS (SELECT * FROM @federated.study_row()),
     m AS (
         SELECT 'persons' AS lab, count(*) AS v FROM s
         UNION ALL SELECT 'baseline_labs_complete', count(*) FILTER (WHERE s.labs_complete) FROM s
@@ -26,7 +26,7 @@ BEGIN
     SELECT array_agg(m.lab ORDER BY m.lab), array_agg(m.v::NUMERIC ORDER BY m.lab)
     INTO labels, vals FROM m;
     SELECT count(*), coalesce(md5(string_agg(s.person_id::TEXT, ',' ORDER BY s.person_id)), '')
-    INTO n, fp FROM @federated.study_row('all') s;
+    INTO n, fp FROM @federated.study_row() s;
     PERFORM @federated.guard(query_id, 'feasibility', 'v1', participants, FALSE, n, NULL,
                              '{}', fp);
     RETURN QUERY

@@ -1,7 +1,7 @@
 -- Contingency table of two group_variable variables over their fixed levels (complete cases),
 -- masked; the coordinator tests the pooled table and suppresses small cells in the report.
 CREATE OR REPLACE FUNCTION @federated.fisher_counts(
-    query_id TEXT, participants TEXT[], cohort TEXT, row_variable TEXT, column_variable TEXT
+    query_id TEXT, participants TEXT[], row_variable TEXT, column_variable TEXT
 ) RETURNS TABLE (label TEXT, value NUMERIC)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -13,7 +13,6 @@ DECLARE
     labels TEXT[];
     vals NUMERIC[];
 BEGIN
-    PERFORM @federated.check_cohort(cohort);
     IF @federated.variable_levels(row_variable) IS NULL
        OR @federated.variable_levels(column_variable) IS NULL THEN
         RAISE EXCEPTION 'rwe-federated: unknown variable % or %', row_variable, column_variable
@@ -29,7 +28,7 @@ BEGIN
                                          s.histology, s.orr, s.dcr, s.cbr) AS a,
                @federated.variable_value(column_variable, s.alc, s.nlr, s.plr, s.lmr, s.sex,
                                          s.histology, s.orr, s.dcr, s.cbr) AS b
-        FROM @federated.study_row(cohort) s
+        FROM @federated.study_row() s
     ) v WHERE v.a IS NOT NULL AND v.b IS NOT NULL;
     SELECT count(*), coalesce(md5(string_agg(f.person_id::TEXT, ',' ORDER BY f.person_id)), ''),
            ARRAY(SELECT (SELECT count(*) FROM fisher_row f2 WHERE f2.a = l.level)

@@ -1,7 +1,7 @@
 -- This site's log-rank observed, expected and (co)variance per group level (survdiff's sums
 -- within one stratum): summed over sites they give the log-rank test stratified by site.
 CREATE OR REPLACE FUNCTION @federated.log_rank_sums(
-    query_id TEXT, participants TEXT[], cohort TEXT, endpoint TEXT, group_variable TEXT
+    query_id TEXT, participants TEXT[], endpoint TEXT, group_variable TEXT
 ) RETURNS TABLE (label TEXT, value NUMERIC)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -11,12 +11,11 @@ DECLARE
     labels TEXT[];
     vals NUMERIC[];
 BEGIN
-    PERFORM @federated.check_cohort(cohort);
-    s := @federated.cohort_summary(cohort, endpoint, group_variable, '{}');
+    s := @federated.cohort_summary(endpoint, group_variable, '{}');
     PERFORM @federated.guard(query_id, 'log_rank_sums', concat_ws('|', endpoint, group_variable),
                              participants, TRUE, s.n_patients, s.n_events, s.level_counts,
                              s.fingerprint);
-    WITH r AS (SELECT * FROM @federated.analysis_rows(cohort, endpoint, group_variable, '{}')),
+    WITH r AS (SELECT * FROM @federated.analysis_rows(endpoint, group_variable, '{}')),
     lv AS (SELECT l.level, l.k FROM unnest(@federated.variable_levels(group_variable))
                                     WITH ORDINALITY AS l (level, k)),
     t AS (SELECT DISTINCT r.days FROM r WHERE r.event = 1),

@@ -1,7 +1,6 @@
--- With adverse_event_row (Table III), the one place that reads the study tables of `rwe derive`:
--- one row per included person of the cohort ('all', or one histology group: check_cohort) with
--- every variable the protocol knows. Marker groups: high = value >= cutoff (paper 004).
-CREATE OR REPLACE FUNCTION @federated.study_row(cohort TEXT)
+-- With adverse_event_row (Table III), the one place that reads the study tables of
+-- `rwe derive`: one row per included person with every variable the protocol knows. Marker groups: high = value >= cutoff (paper 004).
+CREATE OR REPLACE FUNCTION @federated.study_row()
 RETURNS TABLE (
     person_id BIGINT,
     ttf_days INTEGER, ttf_event INTEGER,
@@ -33,5 +32,5 @@ AS $$
     LEFT JOIN @study.baseline_marker m ON m.person_id = o.person_id
     LEFT JOIN @study.sorafenib_characteristic c ON c.person_id = o.person_id
     LEFT JOIN @study.sorafenib_response r ON r.person_id = o.person_id
-    WHERE o.included AND (cohort = 'all' OR c.histology_group = cohort)
+    WHERE o.included
 $$;
