@@ -167,13 +167,11 @@ def pooled_adverse_events(net: Network) -> AdverseEvents:
     def count(label: str) -> int:
         return round(totals[label])
 
-    terms = {
-        label.partition("|")[2]: (count(label), count("severe|" + label.partition("|")[2]))
-        for label in totals
-        if label.startswith("all|")
-    }
+    terms = [label.removeprefix("all|") for label in totals if label.startswith("all|")]
     return AdverseEvents(
-        count("patients|all"), (count("any|all"), count("any|severe")), dict(sorted(terms.items()))
+        count("patients|all"),
+        (count("any|all"), count("any|severe")),
+        {term: (count(f"all|{term}"), count(f"severe|{term}")) for term in sorted(terms)},
     )
 
 

@@ -127,14 +127,10 @@ def make_adverse_events(persons: list[int], seed: int) -> pd.DataFrame:
 def load_site(conn: psycopg.Connection, rows: pd.DataFrame, adverse: pd.DataFrame) -> None:
     """Create the study tables the protocol reads and fill them with one site's persons."""
     conn.execute(STUDY_DDL)
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO study.sorafenib_adverse_event VALUES (%s, %s, %s)",
-            [
-                (int(r.person_id), r.term, None if pd.isna(r.max_grade) else int(r.max_grade))
-                for r in adverse.itertuples()
-            ],
-        )
+    with conn.cursor() as cur, cur.copy("COPY study.sorafenib_adverse_event FROM STDIN") as copy:
+        for r in adverse.itertuples():
+            grade = None if pd.isna(r.max_grade) else int(r.max_grade)
+            copy.write_row((int(r.person_id), r.term, grade))
     for r in rows.itertuples():
         complete = r.alc is not None and not pd.isna(r.alc)
         conn.execute(
