@@ -1,19 +1,22 @@
 """The first-load direct path: on a first load (the id map is empty), common lab Observations
 (the msgspec fast path, rwe.etl.fast) whose Patient, and Encounter if any, were read earlier
 in the run are COPYed straight into MEASUREMENT / OBSERVATION and the id map while the input
-is read, instead of through staging and the set-based merge. Everything else is staged and
-merged as usual, in the same transaction.
+is read, instead of through staging and the set-based merge; so are Encounters, Conditions
+and MedicationStatements (the generic path's rows: VISIT_OCCURRENCE, CONDITION_OCCURRENCE,
+DRUG_EXPOSURE, OBSERVATION) under the same condition, unless excluded or given by
+medicationReference. Everything else (Patients among it) is staged and merged as usual, in
+the same transaction.
 
 The result must be exactly what the staged path writes (same rows, same OMOP ids): keys follow
 the rule of rwe/sql/etl/candidate.sql (the largest key before the run plus the occurrence
-number), the rows the columns of new_measurement (update_measurement.sql) /
-insert_observation.sql. The direct path only assumes what the merge decides later, and the
-run checks it (`conflicts`):
+number), the rows the columns of new_measurement (update_measurement.sql) and of the
+insert_*.sql step of each table (`_EVENT`, below). The direct path only assumes what the
+merge decides later, and the run checks it (`conflicts`):
 
 - each Patient / Encounter occurrence a direct row points to is loaded by the merge (not
   superseded by a later occurrence or deletion, not rejected for a dangling reference);
-- no staged occurrence is another version of (or a deletion of) a direct Observation;
-- no two direct Observations share an id (the id map's unique key fails the COPY).
+- no staged occurrence is another version of (or a deletion of) a direct resource;
+- no two direct resources share a type and id (the id map's unique key fails the COPY).
 
 When one does not hold, the run rolls back to before its first row and loads everything
 through staging (`rwe/etl/run.py`); the run report says so. `tests/etl/test_direct.py` checks
@@ -31,13 +34,16 @@ from typing import Any
 import psycopg
 
 from rwe.db.sqlfiles import read_sql
-from rwe.etl.dates import When
+from rwe.etl import rows as R
+from rwe.etl.dates import DateError, When, parse_when
 from rwe.etl.fast import Hit
-from rwe.etl.load import DELIMITER
+from rwe.etl.load import DELIMITER, encode_row
 from rwe.etl.preread import id_hash
-from rwe.etl.transform.common import SOURCE_VALUE_MAX
+from rwe.etl.transform.common import SOURCE_VALUE_MAX, Result
 
-TARGETS = ("Patient", "Encounter")  # what a direct Observation may point to
+TARGETS = ("Patient", "Encounter")  # what a direct row may point to
+# Types whose generic-path rows may be COPYed directly (Encounters also as a target).
+GENERIC = frozenset({"Encounter", "Condition", "MedicationStatement"})
 _DATES_MAX = 50_000
 _FRACTION = re.compile(r"\.\d+")
 _UTC = dt.UTC
@@ -47,14 +53,26 @@ _UNSEEN = ("", "")  # not in the UTC cache yet (None there: stage it)
 class Direct:
     """One run attempt's direct path: what it read earlier, what its rows depend on."""
 
-    def __init__(self, run_id: int, last_key: int, repeated: Callable[[], frozenset[int]]) -> None:
+    def __init__(
+        self,
+        run_id: int,
+        last_key: int,
+        repeated: Callable[[], frozenset[int]],
+        generic: Callable[[], frozenset[int]] | None = None,
+    ) -> None:
         self.run_id = run_id
         self.last_key = last_key
         self._repeated = repeated  # called when the first Observation comes
         self.repeated: frozenset[int] | None = None  # id_hash of ids read more than once
+        # id_hash(b"Type/id") of GENERIC resources read more than once (rwe.etl.preread),
+        # called at the first one; without it they are all staged
+        self._generic = generic
+        self.generic: frozenset[int] | None = None
         self.targets: dict[str, dict[str, int]] = {kind: {} for kind in TARGETS}
-        self.depends: set[int] = set()  # occurrences of Patients/Encounters direct rows use
+        self.depends: set[int] = set()  # staged Patients/Encounters direct rows use
+        self.direct_targets: set[int] = set()  # Encounters loaded directly (occurrences)
         self.loaded = 0
+        self.loaded_by_type: Counter[str] = Counter()
         self.rows: Counter[str] = Counter()
         self._utc: dict[str, tuple[str, str] | None] = {}
 
@@ -63,6 +81,89 @@ class Direct:
         known = self.targets.get(kind)
         if known is not None and isinstance(fhir_id, str):
             known[fhir_id] = occ
+
+    def resource(
+        self,
+        kind: str,
+        fhir_id: Any,
+        occ: int,
+        digest: int,
+        last_updated: str | None,
+        result: Result,
+    ) -> list[tuple[str, str]] | None:
+        """The id-map and CDM rows (COPY text) of a generic-path resource loaded directly, or
+        None when it must be staged: not a GENERIC type, excluded, a medicationReference, its
+        Patient (or Encounter) not read yet, a datetime to leave to PostgreSQL."""
+        if kind not in GENERIC or result.excluded is not None or result.medication_ref:
+            return None
+        repeated = self.generic
+        if repeated is None:
+            if self._generic is None:
+                return None
+            repeated = self.generic = self._generic()
+        if repeated and id_hash(f"{kind}/{fhir_id}".encode()) in repeated:
+            return None
+        patient = self.targets["Patient"].get(result.person_ref)  # type: ignore[arg-type]
+        if patient is None or not result.rows:
+            return None
+        encounter = None
+        if result.visit_ref is not None:
+            encounter = self.targets["Encounter"].get(result.visit_ref)
+            if encounter is None:
+                return None
+        key = self.last_key + occ
+        person_id = (self.last_key + patient) * 1000
+        visit_id = None if encounter is None else (self.last_key + encounter) * 1000
+        events = []
+        for row in result.rows:
+            known = _EVENT.get(row[R.TARGET])
+            if known is None:
+                return None
+            start = self._utc_of(row[R.START_DATETIME])
+            end = self._utc_of(row[R.END_DATETIME])
+            if start is None or end is None:
+                return None
+            table, build = known
+            events.append(
+                (table, encode_row(build(key * 1000, row, person_id, visit_id, start, end)))
+            )
+        state = encode_row(
+            (
+                key,
+                kind,
+                fhir_id,
+                "loaded",
+                last_updated,
+                digest,
+                person_id,
+                self.run_id,
+                len(result.rows),
+            )
+        )
+        if encounter is not None and encounter not in self.direct_targets:
+            self.depends.add(encounter)
+        self.depends.add(patient)
+        if kind == "Encounter":
+            self.targets["Encounter"][fhir_id] = occ
+            self.direct_targets.add(occ)
+        self.loaded += 1
+        self.loaded_by_type[kind] += 1
+        for row in result.rows:
+            self.rows[row[R.TARGET]] += 1
+        return [("direct_fhir_resource", state), *events]
+
+    def _utc_of(self, text: Any) -> tuple[str, str] | None:
+        """(UTC date, UTC timestamp) of a staged datetime as the insert_*.sql steps write it;
+        ("", "") for none; None to leave it to PostgreSQL."""
+        if text is None:
+            return _UNSEEN
+        utc = self._utc.get(text, _UNSEEN)
+        if utc is not _UNSEEN:
+            return utc
+        try:
+            return self._utc_text(parse_when(text, "datetime"))
+        except DateError:
+            return None
 
     def row(
         self,
@@ -103,9 +204,11 @@ class Direct:
             visit_id: Any = ""
         else:
             visit_id = (self.last_key + encounter) * 1000
-            self.depends.add(encounter)
+            if encounter not in self.direct_targets:
+                self.depends.add(encounter)
         table = head[3]
         self.loaded += 1
+        self.loaded_by_type["Observation"] += 1
         self.rows[table] += 1
         number = f"{value}"  # formatting a float costs ~0.6 µs: once
         state = (
@@ -161,5 +264,98 @@ class Direct:
         conn.execute(read_sql("etl/direct_undo.sql", params).encode())
 
     def outcomes(self) -> list[tuple[str, str, str, str, int]]:
-        """The direct Observations as merge outcomes (rwe.etl.report.tally)."""
-        return [("Observation", "loaded", "apply", "", self.loaded)] if self.loaded else []
+        """The direct resources as merge outcomes (rwe.etl.report.tally)."""
+        return [(kind, "loaded", "apply", "", n) for kind, n in self.loaded_by_type.items()]
+
+
+# The direct row of each table, in the columns and with the values of its insert_*.sql step
+# (_COLUMNS["direct_<table>"] in rwe.etl.load): (row id, event row, person id, visit id or
+# None, UTC (date, timestamp) of the start and of the end, ("", "") when none) → values.
+# A *_date is the UTC date of the datetime, else the date (coalesce in SQL).
+_Values = tuple[Any, ...]
+
+
+def _span(rid: int, e: list[Any], person: int, concept: Any, s: Any, n: Any) -> _Values:
+    """id, person, concept, start date and datetime, end date and datetime."""
+    return (
+        rid + e[R.ROW_INDEX],
+        person,
+        concept,
+        s[0] or e[R.START_DATE],
+        s[1] or None,
+        n[0] or e[R.END_DATE],
+        n[1] or None,
+    )
+
+
+def _visit(rid: int, e: list[Any], person: int, visit: Any, s: Any, n: Any) -> _Values:
+    return (
+        *_span(rid, e, person, e[R.CONCEPT_ID], s, n),
+        e[R.TYPE_CONCEPT_ID],
+        e[R.SOURCE_VALUE],
+        e[R.SOURCE_CONCEPT_ID],
+    )
+
+
+def _condition(rid: int, e: list[Any], person: int, visit: Any, s: Any, n: Any) -> _Values:
+    return (
+        *_span(rid, e, person, e[R.CONCEPT_ID], s, n),
+        e[R.TYPE_CONCEPT_ID],
+        e[R.STOP_REASON],
+        visit,
+        e[R.SOURCE_VALUE],
+        e[R.SOURCE_CONCEPT_ID],
+    )
+
+
+def _drug(rid: int, e: list[Any], person: int, visit: Any, s: Any, n: Any) -> _Values:
+    concept = e[R.CONCEPT_ID]
+    source_concept = e[R.SOURCE_CONCEPT_ID]
+    return (
+        *_span(rid, e, person, 0 if concept is None else concept, s, n),
+        e[R.VERBATIM_END_DATE],
+        e[R.TYPE_CONCEPT_ID],
+        e[R.STOP_REASON],
+        e[R.REFILLS],
+        e[R.QUANTITY],
+        e[R.DAYS_SUPPLY],
+        e[R.SIG],
+        e[R.ROUTE_CONCEPT_ID],
+        visit,
+        e[R.SOURCE_VALUE],
+        0 if source_concept is None else source_concept,
+        e[R.ROUTE_SOURCE_VALUE],
+        e[R.DOSE_UNIT_SOURCE_VALUE],
+    )
+
+
+def _observation(rid: int, e: list[Any], person: int, visit: Any, s: Any, n: Any) -> _Values:
+    event_row = e[R.EVENT_ROW]
+    return (
+        rid + e[R.ROW_INDEX],
+        person,
+        e[R.CONCEPT_ID],
+        s[0] or e[R.START_DATE],
+        s[1] or None,
+        e[R.TYPE_CONCEPT_ID],
+        e[R.VALUE_AS_NUMBER],
+        e[R.VALUE_AS_STRING],
+        e[R.VALUE_AS_CONCEPT_ID],
+        e[R.UNIT_CONCEPT_ID],
+        visit,
+        e[R.SOURCE_VALUE],
+        e[R.SOURCE_CONCEPT_ID],
+        e[R.UNIT_SOURCE_VALUE],
+        e[R.VALUE_SOURCE_VALUE],
+        None if event_row is None else rid + event_row,
+        e[R.EVENT_FIELD_CONCEPT_ID],
+    )
+
+
+# target → (the Stager's table, the row's values)
+_EVENT: dict[str, tuple[str, Callable[..., _Values]]] = {
+    "visit_occurrence": ("direct_visit_occurrence", _visit),
+    "condition_occurrence": ("direct_condition_occurrence", _condition),
+    "drug_exposure": ("direct_drug_exposure", _drug),
+    "observation": ("direct_observation_event", _observation),
+}

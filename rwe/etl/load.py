@@ -47,6 +47,76 @@ DIRECT_EVENT_COLUMNS = {
     )
     for table in ("measurement", "observation")
 }
+# The generic path's direct rows (rwe.etl.direct._EVENT): the columns of each insert_*.sql.
+DIRECT_EVENT_COLUMNS.update(
+    visit_occurrence=(
+        "visit_occurrence_id",
+        "person_id",
+        "visit_concept_id",
+        "visit_start_date",
+        "visit_start_datetime",
+        "visit_end_date",
+        "visit_end_datetime",
+        "visit_type_concept_id",
+        "visit_source_value",
+        "visit_source_concept_id",
+    ),
+    condition_occurrence=(
+        "condition_occurrence_id",
+        "person_id",
+        "condition_concept_id",
+        "condition_start_date",
+        "condition_start_datetime",
+        "condition_end_date",
+        "condition_end_datetime",
+        "condition_type_concept_id",
+        "stop_reason",
+        "visit_occurrence_id",
+        "condition_source_value",
+        "condition_source_concept_id",
+    ),
+    drug_exposure=(
+        "drug_exposure_id",
+        "person_id",
+        "drug_concept_id",
+        "drug_exposure_start_date",
+        "drug_exposure_start_datetime",
+        "drug_exposure_end_date",
+        "drug_exposure_end_datetime",
+        "verbatim_end_date",
+        "drug_type_concept_id",
+        "stop_reason",
+        "refills",
+        "quantity",
+        "days_supply",
+        "sig",
+        "route_concept_id",
+        "visit_occurrence_id",
+        "drug_source_value",
+        "drug_source_concept_id",
+        "route_source_value",
+        "dose_unit_source_value",
+    ),
+    observation_event=(
+        "observation_id",
+        "person_id",
+        "observation_concept_id",
+        "observation_date",
+        "observation_datetime",
+        "observation_type_concept_id",
+        "value_as_number",
+        "value_as_string",
+        "value_as_concept_id",
+        "unit_concept_id",
+        "visit_occurrence_id",
+        "observation_source_value",
+        "observation_source_concept_id",
+        "unit_source_value",
+        "value_source_value",
+        "observation_event_id",
+        "obs_event_field_concept_id",
+    ),
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +154,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # The first-load direct path's rows go straight to their tables (rwe/etl/direct.py); they are
 # written after the staging rows of the same chunk.
-DIRECT_TABLES = ("direct_fhir_resource", "direct_measurement", "direct_observation")
+DIRECT_TABLES = ("direct_fhir_resource", *(f"direct_{t}" for t in DIRECT_EVENT_COLUMNS))
 BUFFER_TABLES = STAGING_TABLES + DIRECT_TABLES
 # Staging rows go through COPY ... (FORMAT csv) with two control characters as delimiter and
 # quote, which FHIR text practically never holds: a row is joined as is, and only a row whose
@@ -217,9 +287,10 @@ class Stager(RowBuffer):
         self._targets = {t: t for t in STAGING_TABLES}
         self._targets.update(
             direct_fhir_resource=f"{params['rwe']}.fhir_resource",
-            direct_measurement=f"{params['cdm']}.measurement",
-            direct_observation=f"{params['cdm']}.observation",
+            direct_observation_event=f"{params['cdm']}.observation",
         )
+        for table in DIRECT_EVENT_COLUMNS:
+            self._targets.setdefault(f"direct_{table}", f"{params['cdm']}.{table}")
         self._queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._write, name="rwe-copy", daemon=True)

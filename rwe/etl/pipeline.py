@@ -215,6 +215,13 @@ class Pipeline:
         self.occ += 1
         occ = self.occ
         stager = self.stager
+        direct = self.direct
+        if direct is not None and result.excluded is None:
+            lines = direct.resource(kind, ident, occ, digest, last_updated, result)
+            if lines is not None:  # loaded directly (rwe.etl.direct)
+                for table, text in lines:
+                    stager.add_line(table, text)
+                return
         stager.add(
             "stg_resource",
             (
@@ -235,8 +242,8 @@ class Pipeline:
         )
         if result.excluded:
             return
-        if self.direct is not None:
-            self.direct.staged(kind, ident, occ)
+        if direct is not None:
+            direct.staged(kind, ident, occ)
         for row in result.rows:
             stager.add_event(occ, row)
         if result.person is not None:

@@ -1,7 +1,7 @@
-"""The first load's pre-read (rwe.etl.direct): the Observation ids that may occur more than once
-in the NDJSON inputs (as hashes), which the direct path must leave to staging. This module
-imports little (numpy, the readers): a large input is pre-read in a spawned process that loads
-only it.
+"""The first load's pre-read (rwe.etl.direct): the Observation ids, and the Encounter, Condition
+and MedicationStatement ids, that may occur more than once in the NDJSON inputs (as hashes),
+which the direct path must leave to staging. This module imports little (numpy, the readers):
+a large input is pre-read in a spawned process that loads only it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from rwe.etl.extract.batch import Source
 log = logging.getLogger(__name__)
 
 _ID = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
+# The generic types the direct path loads (rwe.etl.direct.GENERIC), as a line's resourceType.
+_GENERIC_TYPE = re.compile(rb'"resourceType"\s*:\s*"(Encounter|Condition|MedicationStatement)"')
+_FILE_TYPE = re.compile(r"^(?:\d+[._-])?([A-Za-z]+)(?:[._\-\d]|$)")  # as extract.discover
 
 
 def _observation_ids(sources: list[Source]) -> Iterator[bytes]:
@@ -41,6 +44,26 @@ def _observation_ids(sources: list[Source]) -> Iterator[bytes]:
                         yield match.group(1)
 
 
+def _generic_ids(sources: list[Source]) -> Iterator[bytes]:
+    """`Type/id` of each Encounter, Condition and MedicationStatement line (its first
+    `resourceType` and first `"id"`, as `_observation_ids` takes them) of the inputs not named
+    as Observation files (`Observation.000.ndjson`: a bulk export's one file per type), so
+    that this part is done while the run still reads the Patients. A repeat inside a file
+    named for Observations is missed here; the id map's unique key or the run's check
+    (rwe/sql/etl/direct_check.sql) catches it and the run starts over through staging."""
+    for source in sources:
+        named = _FILE_TYPE.match(source.name.rsplit("/", 1)[-1])
+        if named is not None and named.group(1) == "Observation":
+            continue
+        for batch in source.batches():
+            for line in batch.lines:
+                kind = _GENERIC_TYPE.search(line)
+                if kind is not None:
+                    match = _ID.search(line)
+                    if match is not None:
+                        yield kind.group(1) + b"/" + match.group(1)
+
+
 def id_hash(ident: bytes) -> int:
     """The pre-read's hash of an id's UTF-8 bytes: the same in every process (unlike hash())."""
     return zlib.crc32(ident)
@@ -53,8 +76,18 @@ def repeated_ids(sources: list[Source]) -> frozenset[int]:
     hashes merely collide are staged too, which is as correct and costs little (a uniform
     hash gives ≈ n²/2³³ pairs; CRC-32 on the benchmark's regular ids staged 43,008 of 8.8 M
     labs)."""
+    return _repeated(_observation_ids(sources))
+
+
+def repeated_generic(sources: list[Source]) -> frozenset[int]:
+    """`id_hash(b"Type/id")` of the Encounters, Conditions and MedicationStatements that may
+    occur more than once (`_generic_ids`); the direct path stages them."""
+    return _repeated(_generic_ids(sources))
+
+
+def _repeated(idents: Iterator[bytes]) -> frozenset[int]:
     found = array("I")
-    for ident in _observation_ids(sources):
+    for ident in idents:
         found.append(id_hash(ident))
     if len(found) < 2:
         return frozenset()
@@ -66,6 +99,7 @@ def repeated_ids(sources: list[Source]) -> frozenset[int]:
 
 def _pre_read_process(conn: Connection, sources: list[Source]) -> None:
     try:
+        conn.send(repeated_generic(sources))  # first: the run needs it at its first Encounter
         conn.send(repeated_ids(sources))
     except BaseException as exc:  # the parent pre-reads itself and reports what broke
         conn.send(f"{type(exc).__name__}: {exc}")
@@ -74,13 +108,15 @@ def _pre_read_process(conn: Connection, sources: list[Source]) -> None:
 
 
 class PreRead:
-    """`repeated_ids` of the run's sources. For a large input it is worked out in a spawned
-    process, on the core PostgreSQL leaves idle while this one reads the files that come
-    before the Observations (Patients, Encounters, ...: rwe.etl.extract.discover's order);
-    a small input is pre-read here when first needed (starting a process costs more)."""
+    """`repeated_generic` and `repeated_ids` of the run's sources. For a large input they are
+    worked out in a spawned process, on the core PostgreSQL leaves idle while this one reads
+    the files that come before the Observations (Patients, Encounters, ...:
+    rwe.etl.extract.discover's order), the generic types' first; a small input is pre-read
+    here when first needed (starting a process costs more)."""
 
     def __init__(self, sources: list[Source], background: bool) -> None:
         self._sources = sources
+        self._generic: frozenset[int] | None = None
         self._value: frozenset[int] | None = None
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
@@ -99,22 +135,42 @@ class PreRead:
                 self._conn = None
             child.close()
 
+    def generic(self) -> frozenset[int]:
+        """`repeated_generic` of the sources."""
+        if self._generic is None:
+            value = self._receive("generic")
+            if not isinstance(value, frozenset):
+                log.debug("pre-read process failed (%s); pre-reading here", value or "it died")
+                self.close()
+                value = repeated_generic(self._sources)  # a read error is raised here
+            self._generic = value
+        return self._generic
+
     def result(self) -> frozenset[int]:
+        """`repeated_ids` of the sources."""
         if self._value is not None:
             return self._value
-        value: object = None
-        if self._conn is not None:
-            started = time.monotonic()
-            try:
-                value = self._conn.recv()
-            except (EOFError, OSError):
-                value = None  # the process died (killed, out of memory)
-            self.close()
-            log.debug("waited %.2f s for the pre-read process", time.monotonic() - started)
+        self.generic()  # the process sends it first
+        value = self._receive("Observation")
+        self.close()
         if not isinstance(value, frozenset):
             log.debug("pre-read process failed (%s); pre-reading here", value or "it died")
             value = repeated_ids(self._sources)  # a read error is raised here, as it would be
         self._value = value
+        return value
+
+    def _receive(self, part: str) -> object:
+        """The process's next answer (a frozenset, or why it failed), None without one."""
+        if self._conn is None:
+            return None
+        started = time.monotonic()
+        try:
+            value = self._conn.recv()
+        except (EOFError, OSError):
+            value = None  # the process died (killed, out of memory)
+        log.debug(
+            "waited %.2f s for the pre-read process (%s ids)", time.monotonic() - started, part
+        )
         return value
 
     def close(self) -> None:

@@ -247,7 +247,7 @@ def _run(
     if options.direct and last_key == 0 and _all_local(sources):
         background = _local_bytes(sources) >= options.parallel_min_bytes
         pre_read = PreRead(sources, background)
-        direct = Direct(run_id, 0, pre_read.result)
+        direct = Direct(run_id, 0, pre_read.result, pre_read.generic)
         main.execute("SAVEPOINT rwe_direct")
     try:
         pipeline = _read(db, main, sources, options, progress, started, params, make, direct)
@@ -256,7 +256,7 @@ def _run(
     except psycopg.errors.UniqueViolation as exc:
         if direct is None or exc.diag.table_name != "fhir_resource":
             raise
-        conflict = "an Observation id occurs more than once"
+        conflict = "a resource id occurs more than once"
     finally:
         if pre_read is not None:
             pre_read.close()
@@ -272,7 +272,7 @@ def _run(
     outcomes = load.outcome_counts(main, params)
     if direct is not None:
         outcomes += direct.outcomes()
-        log.debug("first load: %s Observations loaded directly", f"{direct.loaded:,}")
+        log.debug("first load: %s resources loaded directly", f"{direct.loaded:,}")
     types = tally(pipeline.counts, outcomes)
     report = _report(run_id, sources, types, pipeline, options, vocab_version)
     report["direct"] = direct.loaded if direct is not None else 0  # rwe.etl.direct

@@ -19,6 +19,7 @@ from rwe.etl import preread
 from rwe.etl.extract.batch import Source
 from rwe.etl.extract.discover import discover
 from rwe.etl.preread import PreRead, id_hash, repeated_ids
+from rwe.etl.run import RejectRateError
 from rwe.synth.export import SynthOptions, synthesize
 from tests.conftest import fresh_database
 from tests.etl.helpers import HOSPITAL_LAB, checksums, etl, miscounted, rows, write_ndjson
@@ -121,6 +122,10 @@ def test_a_synthetic_cohort_loads_directly_and_equals_the_staged_load(
     synthesize(tmp_path / "export", SynthOptions(patients=40, seed=11))
     direct, _ = both(database, staged_database, tmp_path / "export")
     assert direct["direct"] > 0.5 * direct["resources"]["Observation"]["loaded"]
+    # its Encounters and Conditions include versions read more than once (staged): the
+    # pre-read found them, the run did not start over, and the others went direct
+    encounters = rows(database, "SELECT count(*) FROM cdm.visit_occurrence")[0][0]
+    assert direct["merge_rows"]["insert_visit_occurrence"] == encounters > 0
 
 
 def test_labs_of_every_shape_equal_the_staged_load(
@@ -174,7 +179,8 @@ def test_labs_of_every_shape_equal_the_staged_load(
     write_ndjson(tmp_path / "in" / "Observation.ndjson", labs)
     write_ndjson(tmp_path / "in" / "zz-late.ndjson", [patient("p3")])
     direct, _ = both(database, staged_database, tmp_path / "in")
-    assert direct["direct"] == 11  # not o4 (9 fraction digits), o9 (rejected), o10 (late)
+    # 11 labs (not o4: 9 fraction digits, o9: rejected, o10: late) and the Encounter e1
+    assert direct["direct"] == 12
     assert direct["resources"]["Observation"]["rejected"] == 1  # o9: no such Patient
     assert rows(
         database,
@@ -229,7 +235,7 @@ def test_when_an_assumption_fails_the_run_starts_over_through_staging(
         direct, _ = both(database, staged_database, folder)
     if case == "twice":  # seen by the pre-read: o1 is staged (the merge ranks its versions)
         assert "through staging" not in caplog.text
-        assert direct["direct"] == 1
+        assert direct["direct"] == 2  # o2 and the Encounter e1
         return
     assert "loading every resource through staging" in caplog.text  # it did try, then
     assert direct["direct"] == 0  # started over: nothing of the direct attempt is left
@@ -274,7 +280,7 @@ def test_a_repeated_id_the_pre_read_missed_fails_the_copy_and_the_run_starts_ove
         assert repeated_ids(discover([str(tmp_path / "in")])) == {id_hash(b"m")}
     with caplog.at_level(logging.INFO, logger="rwe.etl.run"):
         direct, _ = both(database, staged_database, tmp_path / "in")
-    assert "an Observation id occurs more than once" in caplog.text
+    assert "a resource id occurs more than once" in caplog.text
     assert direct["direct"] == 0
 
 
@@ -344,3 +350,218 @@ def test_a_pre_read_process_that_died_is_done_here(
         assert dying.result() == expected
     assert "pre-read process failed (it died); pre-reading here" in caplog.text
     assert dying._process is None  # closed
+
+
+def condition(ident: str, subject: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": ident,
+        "meta": {"lastUpdated": STAMP},
+        "subject": {"reference": f"Patient/{subject}"},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "363478007"}]},
+        "onsetDateTime": "2019-11-20T23:30:00-05:00",
+        **extra,
+    }
+
+
+def statement(ident: str, subject: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationStatement",
+        "id": ident,
+        "meta": {"lastUpdated": STAMP},
+        "status": "completed",
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "495881"}]
+        },
+        "subject": {"reference": f"Patient/{subject}"},
+        "effectivePeriod": {"start": "2020-01-01", "end": "2020-02-28"},
+        "dosage": [
+            {
+                "route": {"coding": [{"system": "http://snomed.info/sct", "code": "26643006"}]},
+                "doseAndRate": [
+                    {
+                        "doseQuantity": {
+                            "value": 0.30000000000000004,
+                            "unit": "mg",
+                            "system": "http://unitsofmeasure.org",
+                            "code": "mg",
+                        }
+                    }
+                ],
+                "timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}},
+            }
+        ],
+        **extra,
+    }
+
+
+def test_encounters_conditions_and_statements_of_every_shape_equal_the_staged_load(
+    database: Database, staged_database: Database, tmp_path: Path
+) -> None:
+    """The generic path's direct rows (VISIT_OCCURRENCE, CONDITION_OCCURRENCE, DRUG_EXPOSURE,
+    OBSERVATION): dates with offsets, date-only and partial, a CTCAE grade, an ongoing
+    statement (imputed end, open exposure), a stopped one, visits; and what is staged: an
+    excluded status, a medicationReference, a Patient or Encounter not read yet, a datetime
+    PostgreSQL may round otherwise."""
+    encounters = [
+        encounter("e1", "p1"),
+        {**encounter("e2", "p2"), "period": {"start": "2021-03-04"}},  # date only, no end
+        {**encounter("e3", "p1"), "status": "cancelled"},  # excluded: staged
+        {**encounter("e4", "p1"), "period": {"start": "2021-03-04T09:00:00.123456789+02:00"}},
+        encounter("e5", "p9"),  # its Patient comes late: staged
+    ]
+    grade = {"url": "urn:rwe:extension:ctcae-grade", "valueInteger": 3}
+    conditions = [
+        condition("c1", "p1", encounter={"reference": "Encounter/e1"}),
+        condition("c2", "p1", extension=[grade], abatementDateTime="2020-01"),
+        condition("c3", "p2", onsetDateTime="2019-11", encounter={"reference": "Encounter/e3"}),
+        condition("c4", "p2", encounter={"reference": "Encounter/e4"}),  # e4 staged: staged
+        condition(
+            "c5",
+            "p1",
+            code={"coding": [{"system": "http://snomed.info/sct", "code": "89362005"}]},
+            extension=[grade],
+        ),
+        {**condition("c6", "p1"), "verificationStatus": {"coding": [{"code": "refuted"}]}},
+    ]
+    statements = [
+        statement("m1", "p1", context={"reference": "Encounter/e2"}),
+        statement("m2", "p2", status="active", effectivePeriod={"start": "2021-01-01"}),
+        statement(
+            "m3",
+            "p1",
+            status="stopped",
+            statusReason=[{"coding": [{"code": "toxicity"}]}],
+            effectiveDateTime="2021-01-01T10:00:00+09:00",
+        ),
+        {
+            **{k: v for k, v in statement("m4", "p1").items() if k != "medicationCodeableConcept"},
+            "medicationReference": {"reference": "Medication/med1"},
+        },
+        statement("m5", "p2", status="not-taken"),
+    ]
+    medication = {
+        "resourceType": "Medication",
+        "id": "med1",
+        "meta": {"lastUpdated": STAMP},
+        "code": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "495881"}]
+        },
+    }
+    folder = tmp_path / "in"
+    write_ndjson(folder / "Patient.ndjson", [patient("p1"), patient("p2")])
+    write_ndjson(folder / "Encounter.ndjson", encounters)
+    write_ndjson(folder / "Medication.ndjson", [medication])
+    write_ndjson(folder / "Condition.ndjson", conditions)
+    write_ndjson(folder / "MedicationStatement.ndjson", statements)
+    write_ndjson(
+        folder / "Observation.ndjson",
+        [observation("o1", "p1", encounter={"reference": "Encounter/e2"})],
+    )
+    write_ndjson(folder / "zz-late.ndjson", [patient("p9")])
+    direct, staged = both(database, staged_database, folder)
+    # e1 e2; c1 c2 c5; m1 m2 m3; o1; the rest staged (c3: its Encounter e3 is excluded)
+    assert direct["direct"] == 9
+    assert direct["merge_rows"] == staged["merge_rows"] | {
+        "changed_key": direct["merge_rows"]["changed_key"],
+        "update_state": direct["merge_rows"]["update_state"],
+    }
+    assert rows(database, "SELECT count(*) FROM rwe.open_exposure") == [(1,)]  # m2
+    assert rows(
+        database, "SELECT quantity FROM cdm.drug_exposure WHERE quantity IS NOT NULL LIMIT 1"
+    ) == [(0.30000000000000004,)]
+    # c5 routed to OBSERVATION by its concept's domain; c2's and c5's grades linked to their row
+    assert rows(
+        database,
+        "SELECT observation_source_value, observation_event_id - observation_id,"
+        " obs_event_field_concept_id FROM cdm.observation ORDER BY observation_id",
+    ) == [("ctcae-grade", -1, 1147127), ("89362005", None, None), ("ctcae-grade", -1, 0)]
+
+
+def test_an_encounter_read_twice_is_staged_and_one_the_pre_read_missed_starts_over(
+    database: Database,
+    staged_database: Database,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The pre-read finds a repeated Encounter (or Condition, MedicationStatement) in the
+    files not named for Observations, in this process or its own: both versions are staged,
+    the merge ranks them. A repeat inside a file named for Observations is not looked for:
+    both go direct, the id map's unique key fails the COPY and the run starts over."""
+    first, newer = encounter("e1", "p1"), encounter("e1", "p1")
+    newer["meta"] = {"lastUpdated": "2024-07-01T00:00:00Z"}
+    newer["class"] = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"}
+    for name, background in (("two", False), ("process", True)):
+        folder = tmp_path / name
+        write_ndjson(folder / "Patient.ndjson", [patient("p1")])
+        write_ndjson(folder / "Encounter.1.ndjson", [newer, encounter("e2", "p1")])
+        write_ndjson(folder / "Encounter.2.ndjson", [first])
+        write_ndjson(
+            folder / "Observation.ndjson",
+            [observation("o1", "p1", encounter={"reference": "Encounter/e2"})],
+        )
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="rwe.etl.run"):
+            options = {"parallel_min_bytes": 0} if background else {}
+            direct, _ = both(database, staged_database, folder, **options)
+        assert "through staging" not in caplog.text
+        assert direct["direct"] == 2  # e2 and o1; e1's two versions staged
+        assert rows(
+            database,
+            "SELECT visit_source_value FROM cdm.visit_occurrence WHERE visit_occurrence_id = ("
+            "SELECT resource_key * 1000 FROM rwe.fhir_resource WHERE fhir_id = 'e1')",
+        ) == [("IMP",)]
+        for db in (database, staged_database):
+            with db.connect() as conn:
+                conn.execute(
+                    "TRUNCATE rwe.fhir_resource, cdm.visit_occurrence, cdm.person,"
+                    " cdm.measurement, cdm.observation_period CASCADE"
+                )
+                conn.commit()
+    folder = tmp_path / "missed"
+    write_ndjson(folder / "Patient.ndjson", [patient("p1")])
+    write_ndjson(folder / "Observation.ndjson", [encounter("e1", "p1"), newer])
+    with caplog.at_level(logging.INFO, logger="rwe.etl.run"):
+        direct, _ = both(database, staged_database, folder)
+    assert "a resource id occurs more than once" in caplog.text
+    assert direct["direct"] == 0
+
+
+def test_above_the_reject_rate_the_direct_rows_are_taken_back(
+    database: Database, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    write_ndjson(folder / "Patient.ndjson", [patient("p1")])
+    write_ndjson(folder / "Encounter.ndjson", [encounter("e1", "p1")])
+    write_ndjson(
+        folder / "Condition.ndjson",
+        [
+            condition(
+                "c1", "p1", extension=[{"url": "urn:rwe:extension:ctcae-grade", "valueInteger": 2}]
+            )
+        ],
+    )
+    write_ndjson(folder / "MedicationStatement.ndjson", [statement("m1", "p1")])
+    write_ndjson(
+        folder / "Observation.ndjson",
+        [observation("o1", "p1"), {"resourceType": "Observation"}, "x"],
+    )
+
+    with pytest.raises(RejectRateError):
+        etl(database, folder, max_reject_rate=0.1)
+    for table in (
+        "rwe.fhir_resource",
+        *(
+            f"cdm.{t}"
+            for t in (
+                "person",
+                "visit_occurrence",
+                "condition_occurrence",
+                "drug_exposure",
+                "observation",
+                "measurement",
+                "observation_period",
+            )
+        ),
+    ):
+        assert rows(database, f"SELECT count(*) FROM {table}") == [(0,)], table
