@@ -350,8 +350,10 @@ def resolve(conn: psycopg.Connection, params: dict[str, str]) -> None:
     # candidate window sort to disk); statistics make the merges hash-join stg_event.
     conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
     conn.execute(f"SET LOCAL random_page_cost = {RANDOM_PAGE_COST}")
-    conn.execute("ANALYZE stg_resource")
-    conn.execute("ANALYZE stg_event")
+    # Only the columns the plans use: the window and id-map join of candidate.sql, the merges'
+    # join and filter on stg_event (a 1% increment at 1 M: 0.05-0.07 s for all 44 columns).
+    conn.execute("ANALYZE stg_resource (resource_type, fhir_id)")
+    conn.execute("ANALYZE stg_event (occ, target)")
     log.debug("resolve: analyze %.2f s", time.perf_counter() - started)
     for step in ("candidate", "loaded_after", "winner"):
         started = time.perf_counter()
