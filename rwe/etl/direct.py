@@ -68,9 +68,10 @@ class Direct:
         # called at the first one; without it they are all staged
         self._generic = generic
         self.generic: frozenset[int] | None = None
+        # id → occurrence of the Patients and Encounters read so far: staged ones (> 0), whose
+        # outcome the run checks if a direct row uses them, and direct ones (negated: loaded)
         self.targets: dict[str, dict[str, int]] = {kind: {} for kind in TARGETS}
         self.depends: set[int] = set()  # staged Patients/Encounters direct rows use
-        self.direct_targets: set[int] = set()  # Encounters loaded directly (occurrences)
         self.loaded = 0
         self.loaded_by_type: Counter[str] = Counter()
         self.rows: Counter[str] = Counter()
@@ -113,7 +114,7 @@ class Direct:
                 return None
         key = self.last_key + occ
         person_id = (self.last_key + patient) * 1000
-        visit_id = None if encounter is None else (self.last_key + encounter) * 1000
+        visit_id = None if encounter is None else (self.last_key + abs(encounter)) * 1000
         events = []
         for row in result.rows:
             known = _EVENT.get(row[R.TARGET])
@@ -140,12 +141,11 @@ class Direct:
                 len(result.rows),
             )
         )
-        if encounter is not None and encounter not in self.direct_targets:
+        if encounter is not None and encounter > 0:
             self.depends.add(encounter)
         self.depends.add(patient)
         if kind == "Encounter":
-            self.targets["Encounter"][fhir_id] = occ
-            self.direct_targets.add(occ)
+            self.targets["Encounter"][fhir_id] = -occ  # loaded directly: nothing to check
         self.loaded += 1
         self.loaded_by_type[kind] += 1
         for row in result.rows:
@@ -202,10 +202,11 @@ class Direct:
         self.depends.add(patient)
         if encounter is None:
             visit_id: Any = ""
-        else:
+        elif encounter > 0:
             visit_id = (self.last_key + encounter) * 1000
-            if encounter not in self.direct_targets:
-                self.depends.add(encounter)
+            self.depends.add(encounter)
+        else:  # loaded directly
+            visit_id = (self.last_key - encounter) * 1000
         table = head[3]
         self.loaded += 1
         self.loaded_by_type["Observation"] += 1
@@ -251,7 +252,9 @@ class Direct:
             for occ in self.depends:
                 copy.write_row((occ,))
         conn.execute("ANALYZE direct_depends")
-        row = conn.execute(read_sql("etl/direct_check.sql", params).encode()).fetchone()
+        types = ", ".join(f"'{kind}'" for kind in sorted({"Observation", *GENERIC}))
+        check = read_sql("etl/direct_check.sql", {**params, "direct_types": types})
+        row = conn.execute(check.encode()).fetchone()
         duplicates, lost = row if row is not None else (0, 0)
         if duplicates:
             return f"{duplicates:,} resources read more than once or deleted in the same input"

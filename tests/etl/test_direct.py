@@ -190,7 +190,9 @@ def test_labs_of_every_shape_equal_the_staged_load(
     assert rows(database, "SELECT observation_source_value FROM cdm.observation") == [("89362005",)]
 
 
-@pytest.mark.parametrize("case", ["superseded patient", "rejected encounter", "twice", "deleted"])
+@pytest.mark.parametrize(
+    "case", ["superseded patient", "rejected encounter", "twice", "deleted", "deleted encounter"]
+)
 def test_when_an_assumption_fails_the_run_starts_over_through_staging(
     database: Database,
     staged_database: Database,
@@ -209,11 +211,12 @@ def test_when_an_assumption_fails_the_run_starts_over_through_staging(
         labs.append(observation("o3", "p1", encounter={"reference": "Encounter/e2"}))
     elif case == "twice":  # the same lab in two files
         write_ndjson(folder / "Observation.2.ndjson", [observation("o1", "p1", status="final")])
-    elif case == "deleted":  # a bulk export's deleted entry for a lab of the same export
+    elif case.startswith("deleted"):  # a bulk export's deleted entry for a resource it holds
+        url = "Encounter/e1" if case == "deleted encounter" else "Observation/o2"
         deleted = {
             "resourceType": "Bundle",
             "type": "transaction",
-            "entry": [{"request": {"method": "DELETE", "url": "Observation/o2"}}],
+            "entry": [{"request": {"method": "DELETE", "url": url}}],
         }
         write_ndjson(folder / "deleted" / "del.ndjson", [deleted])
         manifest = {
