@@ -7,8 +7,11 @@ import re
 from typing import NamedTuple
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# The offset as FHIR allows it (-13:59..+14:00): PostgreSQL refuses one of 16 hours or more,
+# which would fail the whole COPY of a run.
 _DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$"
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
+    r"(Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))?$"
 )
 
 

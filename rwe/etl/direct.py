@@ -1,11 +1,12 @@
 """The first-load direct path: on a first load (the id map is empty), common lab Observations
 (the msgspec fast path, rwe.etl.fast) whose Patient, and Encounter if any, were read earlier
 in the run are COPYed straight into MEASUREMENT / OBSERVATION and the id map while the input
-is read, instead of through staging and the set-based merge; so are Encounters, Conditions
-and MedicationStatements (the generic path's rows: VISIT_OCCURRENCE, CONDITION_OCCURRENCE,
-DRUG_EXPOSURE, OBSERVATION) under the same condition, unless excluded or given by
-medicationReference. Everything else (Patients among it) is staged and merged as usual, in
-the same transaction.
+is read, instead of through staging and the set-based merge; so are the NDJSON lines of
+Encounters, Conditions and MedicationStatements (the generic path's rows: VISIT_OCCURRENCE,
+CONDITION_OCCURRENCE, DRUG_EXPOSURE, OBSERVATION) under the same condition, unless excluded,
+given by medicationReference, routed by their concept's domain to another table or dated
+with over 6 fractional digits. Everything else (Patients, Bundle entries among it) is staged
+and merged as usual, in the same transaction.
 
 The result must be exactly what the staged path writes (same rows, same OMOP ids): keys follow
 the rule of rwe/sql/etl/candidate.sql (the largest key before the run plus the occurrence
@@ -92,9 +93,12 @@ class Direct:
         last_updated: str | None,
         result: Result,
     ) -> list[tuple[str, str]] | None:
-        """The id-map and CDM rows (COPY text) of a generic-path resource loaded directly, or
-        None when it must be staged: not a GENERIC type, excluded, a medicationReference, its
-        Patient (or Encounter) not read yet, a datetime to leave to PostgreSQL."""
+        """The id-map and CDM rows (COPY text) of a generic-path resource (an NDJSON line)
+        loaded directly, or None when it must be staged: not a GENERIC type, excluded, a
+        medicationReference, read more than once (the pre-read), its Patient (or Encounter)
+        not read yet, a row for a table without a direct shape here (a concept's domain may
+        route a Condition to MEASUREMENT or PROCEDURE_OCCURRENCE), a datetime to leave to
+        PostgreSQL (over 6 fractional digits)."""
         if kind not in GENERIC or result.excluded is not None or result.medication_ref:
             return None
         repeated = self.generic
@@ -115,6 +119,8 @@ class Direct:
         key = self.last_key + occ
         person_id = (self.last_key + patient) * 1000
         visit_id = None if encounter is None else (self.last_key + abs(encounter)) * 1000
+        if kind == "Encounter":  # its rows' visit is itself (winner.sql)
+            visit_id = key * 1000
         events = []
         for row in result.rows:
             known = _EVENT.get(row[R.TARGET])

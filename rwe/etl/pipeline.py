@@ -149,7 +149,7 @@ class Pipeline:
             except orjson.JSONDecodeError as exc:
                 self._reject(file_no, number, UNREADABLE, None, f"invalid JSON: {exc}")
                 continue
-            self._resource(resource, digest, file_no, number, {})
+            self._resource(resource, digest, file_no, number, {}, from_ndjson=True)
 
     def _resource(
         self,
@@ -158,7 +158,10 @@ class Pipeline:
         file_no: int,
         line: int,
         refs: Mapping[str, tuple[str, str]],
+        from_ndjson: bool = False,
     ) -> None:
+        """One decoded resource: checked, transformed, staged (or, an NDJSON line on a first
+        load, maybe COPYed directly: rwe.etl.direct; the pre-read sees only such lines)."""
         if not isinstance(resource, dict):
             self._reject(file_no, line, UNREADABLE, None, "not a JSON object (a FHIR resource)")
             return
@@ -216,7 +219,7 @@ class Pipeline:
         occ = self.occ
         stager = self.stager
         direct = self.direct
-        if direct is not None and result.excluded is None:
+        if direct is not None and from_ndjson and result.excluded is None:
             lines = direct.resource(kind, ident, occ, digest, last_updated, result)
             if lines is not None:  # loaded directly (rwe.etl.direct)
                 for table, text in lines:

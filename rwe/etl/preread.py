@@ -107,6 +107,9 @@ def _pre_read_process(conn: Connection, sources: list[Source]) -> None:
         conn.close()
 
 
+_NO_PROCESS = object()
+
+
 class PreRead:
     """`repeated_generic` and `repeated_ids` of the run's sources. For a large input they are
     worked out in a spawned process, on the core PostgreSQL leaves idle while this one reads
@@ -140,8 +143,7 @@ class PreRead:
         if self._generic is None:
             value = self._receive("generic")
             if not isinstance(value, frozenset):
-                log.debug("pre-read process failed (%s); pre-reading here", value or "it died")
-                self.close()
+                self._failed(value)
                 value = repeated_generic(self._sources)  # a read error is raised here
             self._generic = value
         return self._generic
@@ -154,15 +156,16 @@ class PreRead:
         value = self._receive("Observation")
         self.close()
         if not isinstance(value, frozenset):
-            log.debug("pre-read process failed (%s); pre-reading here", value or "it died")
+            self._failed(value)
             value = repeated_ids(self._sources)  # a read error is raised here, as it would be
         self._value = value
         return value
 
     def _receive(self, part: str) -> object:
-        """The process's next answer (a frozenset, or why it failed), None without one."""
+        """The process's next answer: a frozenset, why it failed (text), None if it died;
+        _NO_PROCESS without one (a small input, or it failed before)."""
         if self._conn is None:
-            return None
+            return _NO_PROCESS
         started = time.monotonic()
         try:
             value = self._conn.recv()
@@ -172,6 +175,11 @@ class PreRead:
             "waited %.2f s for the pre-read process (%s ids)", time.monotonic() - started, part
         )
         return value
+
+    def _failed(self, value: object) -> None:
+        if value is not _NO_PROCESS:
+            log.debug("pre-read process failed (%s); pre-reading here", value or "it died")
+        self.close()  # whatever else it would send, this process works it out
 
     def close(self) -> None:
         """Stop the process if it still runs (the run ended first)."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 
 from rwe.db.connection import Database
 from rwe.etl import preread
+from rwe.etl.direct import Direct
 from rwe.etl.extract.batch import Source
 from rwe.etl.extract.discover import discover
 from rwe.etl.preread import PreRead, id_hash, repeated_ids
@@ -31,6 +34,29 @@ STAMP = "2024-06-01T02:00:00Z"
 def staged_database(admin_url: str, template_database: str) -> Iterator[Database]:
     """A second fresh database: the same input loaded with the direct path turned off."""
     yield from fresh_database(admin_url, template_database)
+
+
+@pytest.fixture
+def went_direct(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(type, id) of each resource the direct path wrote, in the order read."""
+    seen: list[tuple[str, str]] = []
+    resource, row = Direct.resource, Direct.row
+
+    def spy_resource(self: Direct, kind: str, fhir_id: Any, *args: Any) -> Any:
+        out = resource(self, kind, fhir_id, *args)
+        if out is not None:
+            seen.append((kind, fhir_id))
+        return out
+
+    def spy_row(self: Direct, occ: int, digest: int, hit: Any) -> Any:
+        out = row(self, occ, digest, hit)
+        if out is not None:
+            seen.append(("Observation", hit[0]))
+        return out
+
+    monkeypatch.setattr(Direct, "resource", spy_resource)
+    monkeypatch.setattr(Direct, "row", spy_row)
+    return seen
 
 
 def state(database: Database) -> dict[str, Any]:
@@ -117,15 +143,31 @@ def encounter(ident: str, subject: str) -> dict[str, Any]:
 
 
 def test_a_synthetic_cohort_loads_directly_and_equals_the_staged_load(
-    database: Database, staged_database: Database, tmp_path: Path
+    database: Database,
+    staged_database: Database,
+    tmp_path: Path,
+    went_direct: list[tuple[str, str]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     synthesize(tmp_path / "export", SynthOptions(patients=40, seed=11))
-    direct, _ = both(database, staged_database, tmp_path / "export")
+    with caplog.at_level(logging.INFO, logger="rwe.etl.run"):
+        direct, _ = both(database, staged_database, tmp_path / "export")
+    assert "through staging" not in caplog.text
     assert direct["direct"] > 0.5 * direct["resources"]["Observation"]["loaded"]
-    # its Encounters and Conditions include versions read more than once (staged): the
-    # pre-read found them, the run did not start over, and the others went direct
-    encounters = rows(database, "SELECT count(*) FROM cdm.visit_occurrence")[0][0]
-    assert direct["merge_rows"]["insert_visit_occurrence"] == encounters > 0
+    # its Encounters and Conditions include versions read more than once: the pre-read found
+    # them (staged, the merge ranks them), the others went direct
+    seen = Counter(
+        (r["resourceType"], r["id"])
+        for path in sorted((tmp_path / "export").glob("*.ndjson"))
+        for r in map(json.loads, path.read_text().splitlines())
+    )
+    repeated = {key for key, n in seen.items() if n > 1}
+    kinds = Counter(kind for kind, _ in repeated)
+    assert kinds["Encounter"] > 0 and kinds["Condition"] > 0
+    assert repeated.isdisjoint(went_direct)
+    direct_kinds = Counter(kind for kind, _ in went_direct)
+    for kind in ("Encounter", "Condition", "MedicationStatement"):
+        assert direct_kinds[kind] > 0.5 * direct["resources"][kind]["loaded"], kind
 
 
 def test_labs_of_every_shape_equal_the_staged_load(
@@ -399,7 +441,10 @@ def statement(ident: str, subject: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_encounters_conditions_and_statements_of_every_shape_equal_the_staged_load(
-    database: Database, staged_database: Database, tmp_path: Path
+    database: Database,
+    staged_database: Database,
+    tmp_path: Path,
+    went_direct: list[tuple[str, str]],
 ) -> None:
     """The generic path's direct rows (VISIT_OCCURRENCE, CONDITION_OCCURRENCE, DRUG_EXPOSURE,
     OBSERVATION): dates with offsets, date-only and partial, a CTCAE grade, an ongoing
@@ -418,7 +463,7 @@ def test_encounters_conditions_and_statements_of_every_shape_equal_the_staged_lo
         condition("c1", "p1", encounter={"reference": "Encounter/e1"}),
         condition("c2", "p1", extension=[grade], abatementDateTime="2020-01"),
         condition("c3", "p2", onsetDateTime="2019-11", encounter={"reference": "Encounter/e3"}),
-        condition("c4", "p2", encounter={"reference": "Encounter/e4"}),  # e4 staged: staged
+        condition("c4", "p2", encounter={"reference": "Encounter/e4"}),  # e4 staged, checked
         condition(
             "c5",
             "p1",
@@ -430,13 +475,12 @@ def test_encounters_conditions_and_statements_of_every_shape_equal_the_staged_lo
     statements = [
         statement("m1", "p1", context={"reference": "Encounter/e2"}),
         statement("m2", "p2", status="active", effectivePeriod={"start": "2021-01-01"}),
-        statement(
-            "m3",
-            "p1",
-            status="stopped",
-            statusReason=[{"coding": [{"code": "toxicity"}]}],
-            effectiveDateTime="2021-01-01T10:00:00+09:00",
-        ),
+        {
+            **{k: v for k, v in statement("m3", "p1").items() if k != "effectivePeriod"},
+            "status": "stopped",
+            "statusReason": [{"coding": [{"code": "toxicity"}]}],
+            "effectiveDateTime": "2021-01-01T10:00:00+09:00",
+        },
         {
             **{k: v for k, v in statement("m4", "p1").items() if k != "medicationCodeableConcept"},
             "medicationReference": {"reference": "Medication/med1"},
@@ -463,8 +507,19 @@ def test_encounters_conditions_and_statements_of_every_shape_equal_the_staged_lo
     )
     write_ndjson(folder / "zz-late.ndjson", [patient("p9")])
     direct, staged = both(database, staged_database, folder)
-    # e1 e2; c1 c2 c5; m1 m2 m3; o1; the rest staged (c3: its Encounter e3 is excluded)
-    assert direct["direct"] == 9
+    assert sorted(went_direct) == [
+        *(("Condition", c) for c in ("c1", "c2", "c4", "c5")),
+        ("Encounter", "e1"),
+        ("Encounter", "e2"),
+        *(("MedicationStatement", m) for m in ("m1", "m2", "m3")),
+        ("Observation", "o1"),
+    ]  # staged: e3 c6 m5 (excluded), e4 (9 fraction digits), e5 (its Patient comes late),
+    # c3 (its Encounter e3 is excluded), m4 (medicationReference)
+    assert direct["direct"] == len(went_direct)
+    assert all(counts["rejected"] == 0 for counts in direct["resources"].values())
+    assert rows(
+        database, "SELECT stop_reason FROM cdm.drug_exposure WHERE stop_reason IS NOT NULL"
+    ) == [("toxicity",)]
     assert direct["merge_rows"] == staged["merge_rows"] | {
         "changed_key": direct["merge_rows"]["changed_key"],
         "update_state": direct["merge_rows"]["update_state"],
@@ -533,6 +588,7 @@ def test_an_encounter_read_twice_is_staged_and_one_the_pre_read_missed_starts_ov
 def test_above_the_reject_rate_the_direct_rows_are_taken_back(
     database: Database, tmp_path: Path
 ) -> None:
+    """Nothing is loaded: the direct rows, their id-map rows and their derive marks go."""
     folder = tmp_path / "in"
     write_ndjson(folder / "Patient.ndjson", [patient("p1")])
     write_ndjson(folder / "Encounter.ndjson", [encounter("e1", "p1")])
@@ -545,13 +601,15 @@ def test_above_the_reject_rate_the_direct_rows_are_taken_back(
         ],
     )
     write_ndjson(folder / "MedicationStatement.ndjson", [statement("m1", "p1")])
-    write_ndjson(
-        folder / "Observation.ndjson",
-        [observation("o1", "p1"), {"resourceType": "Observation"}, "x"],
-    )
+    labs = write_ndjson(folder / "Observation.ndjson", [observation("o1", "p1")])
+    with labs.open("a") as file:  # two rejects: no id, not an object
+        file.write('{"resourceType": "Observation"}\n"x"\n')
 
-    with pytest.raises(RejectRateError):
+    with pytest.raises(RejectRateError) as failed:
         etl(database, folder, max_reject_rate=0.1)
+    assert failed.value.report["direct"] == 4  # e1 c1 m1 o1 were written, then taken back
+    # nor is any person left marked for `rwe derive`, as the staged path marks none
+    assert rows(database, "SELECT count(*) FROM rwe.derive_dirty_person") == [(0,)]
     for table in (
         "rwe.fhir_resource",
         *(
@@ -568,3 +626,75 @@ def test_above_the_reject_rate_the_direct_rows_are_taken_back(
         ),
     ):
         assert rows(database, f"SELECT count(*) FROM {table}") == [(0,)], table
+
+
+def test_bundle_entries_are_staged(
+    database: Database,
+    staged_database: Database,
+    tmp_path: Path,
+    went_direct: list[tuple[str, str]],
+) -> None:
+    """The pre-read reads NDJSON lines only: Bundle entries (here with urn:uuid references)
+    are staged, so an Encounter repeated across Bundles is ranked by the merge."""
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:p", "resource": patient("p1")},
+            {
+                "fullUrl": "urn:uuid:e",
+                "resource": {**encounter("e1", "p1"), "subject": {"reference": "urn:uuid:p"}},
+            },
+            {
+                "fullUrl": "urn:uuid:c",
+                "resource": {
+                    **condition("c1", "p1"),
+                    "subject": {"reference": "urn:uuid:p"},
+                    "encounter": {"reference": "urn:uuid:e"},
+                },
+            },
+        ],
+    }
+    (tmp_path / "in").mkdir()
+    for name in ("a.json", "b.json"):  # the same Bundle twice
+        (tmp_path / "in" / name).write_text(json.dumps(bundle))
+    both(database, staged_database, tmp_path / "in")
+    assert went_direct == []
+    assert rows(database, "SELECT count(*) FROM cdm.condition_occurrence") == [(1,)]
+
+
+def _pipe_pre_read(sources: list[Source], *messages: object) -> PreRead:
+    """A PreRead whose 'process' sent these messages and then ended."""
+    pre_read = PreRead(sources, background=False)
+    reading, writing = multiprocessing.Pipe(duplex=False)
+    for message in messages:
+        writing.send(message)
+    writing.close()
+    pre_read._conn = reading
+    return pre_read
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [(frozenset({1}),), ("OSError: disk gone",), ()],
+    ids=["died after the first answer", "failed at once", "died at once"],
+)
+def test_a_pre_read_process_that_fails_midway_is_finished_here(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, messages: tuple[object, ...]
+) -> None:
+    sources = _labs(tmp_path)
+    pre_read = _pipe_pre_read(sources, *messages)
+    with caplog.at_level(logging.DEBUG, logger="rwe.etl.preread"):
+        generic = pre_read.generic()
+        assert pre_read.result() == frozenset({id_hash(b"o3")})
+    assert generic == (messages[0] if messages and isinstance(messages[0], frozenset) else set())
+    assert caplog.text.count("pre-reading here") == 1
+    assert pre_read._conn is None
+
+
+def test_a_small_input_is_pre_read_here_without_a_failure_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="rwe.etl.preread"):
+        assert PreRead(_labs(tmp_path), background=False).result() == {id_hash(b"o3")}
+    assert "failed" not in caplog.text

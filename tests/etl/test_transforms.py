@@ -200,7 +200,15 @@ def test_f2o_072_073_datetime_keeps_offset_for_utc_conversion(ctx: Context) -> N
 
 @pytest.mark.parametrize(
     "value",
-    ["2014-10-09T14:58:00", "2021-02-30", "21-01-01", "2021-13-01T00:00:00Z"],
+    [
+        "2014-10-09T14:58:00",
+        "2021-02-30",
+        "21-01-01",
+        "2021-13-01T00:00:00Z",
+        "2021-03-04T10:00:00+16:00",  # PostgreSQL refuses offsets of 16 h and more
+        "2021-03-04T10:00:00+14:30",  # FHIR: -13:59..+14:00
+        "2021-03-04T10:00:00+05:75",
+    ],
 )
 def test_unparseable_dates_are_rejected(ctx: Context, value: str) -> None:
     with pytest.raises(RejectError) as err:
@@ -208,6 +216,14 @@ def test_unparseable_dates_are_rejected(ctx: Context, value: str) -> None:
     # the reason names the element and the problem, never the value (no PHI in rejects)
     assert err.value.kind == "date" and value not in err.value.message
     assert err.value.message.startswith("Observation.effectiveDateTime ")
+
+
+@pytest.mark.parametrize("offset", ["+14:00", "-13:59", "+05:45", "Z"])
+def test_every_fhir_offset_is_read(ctx: Context, offset: str) -> None:
+    row = only_row(
+        transform_observation(lab(effectiveDateTime=f"2021-03-04T10:00:00{offset}"), ctx)
+    )
+    assert row[R.START_DATETIME] == f"2021-03-04T10:00:00{offset}"
 
 
 def test_value_codeable_concept_recist(ctx: Context) -> None:

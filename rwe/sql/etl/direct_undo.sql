@@ -16,4 +16,10 @@ DELETE FROM @cdm.condition_occurrence t USING @rwe.fhir_resource f
 DELETE FROM @cdm.drug_exposure t USING @rwe.fhir_resource f
  WHERE f.run_id = @run_id AND t.drug_exposure_id >= f.resource_key * 1000
    AND t.drug_exposure_id < f.resource_key * 1000 + 1000;
+-- The derive triggers marked the persons of those rows (the COPY and the deletes above); none
+-- of them was loaded (their Patients were staged, and nothing is), so the marks go too.
+DELETE FROM @rwe.derive_dirty_person d
+ USING (SELECT DISTINCT person_id FROM @rwe.fhir_resource WHERE run_id = @run_id) r
+ WHERE d.person_id = r.person_id
+   AND NOT EXISTS (SELECT 1 FROM @cdm.person p WHERE p.person_id = d.person_id);
 DELETE FROM @rwe.fhir_resource WHERE run_id = @run_id;
