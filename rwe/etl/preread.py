@@ -35,7 +35,7 @@ def _observation_ids(sources: list[Source]) -> Iterator[bytes]:
     carries an `id` of its own (`"meta": {"id": ...}`; serializers write the resource's id
     second). Then a repeat of the resource's id is missed here, and the id map's unique key
     catches it when both are COPYed directly: the run starts over through staging."""
-    for source in sources:
+    for source in _line_sources(sources):
         for batch in source.batches():
             for line in batch.lines:
                 if b'"Observation"' in line:
@@ -51,7 +51,7 @@ def _generic_ids(sources: list[Source]) -> Iterator[bytes]:
     that this part is done while the run still reads the Patients. A repeat inside a file
     named for Observations is missed here; the id map's unique key or the run's check
     (rwe/sql/etl/direct_check.sql) catches it and the run starts over through staging."""
-    for source in sources:
+    for source in _line_sources(sources):
         named = _FILE_TYPE.match(source.name.rsplit("/", 1)[-1])
         if named is not None and named.group(1) == "Observation":
             continue
@@ -62,6 +62,12 @@ def _generic_ids(sources: list[Source]) -> Iterator[bytes]:
                     match = _ID.search(line)
                     if match is not None:
                         yield kind.group(1) + b"/" + match.group(1)
+
+
+def _line_sources(sources: list[Source]) -> Iterator[Source]:
+    """The sources that may hold NDJSON lines: not the Bundle and resource `.json` files, whose
+    entries the direct path never takes (reading them here would parse each file again)."""
+    return (source for source in sources if not source.name.endswith(".json"))
 
 
 def id_hash(ident: bytes) -> int:

@@ -698,3 +698,12 @@ def test_a_small_input_is_pre_read_here_without_a_failure_logged(
     with caplog.at_level(logging.DEBUG, logger="rwe.etl.preread"):
         assert PreRead(_labs(tmp_path), background=False).result() == {id_hash(b"o3")}
     assert "failed" not in caplog.text
+
+
+def test_the_pre_read_does_not_parse_json_files(tmp_path: Path) -> None:
+    def unread() -> Iterator[Any]:
+        raise AssertionError("a .json file was read")
+
+    sources = [*_labs(tmp_path), Source(str(tmp_path / "bundle.json"), unread)]
+    assert repeated_ids(sources) == {id_hash(b"o3")}
+    assert preread.repeated_generic(sources) == set()
