@@ -18,14 +18,13 @@ from multiprocessing.process import BaseProcess
 
 import numpy as np
 
-from rwe.etl.extract.batch import Source
+from rwe.etl.extract.batch import Source, named_type
 
 log = logging.getLogger(__name__)
 
 _ID = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
 # The generic types the direct path loads (rwe.etl.direct.GENERIC), as a line's resourceType.
 _GENERIC_TYPE = re.compile(rb'"resourceType"\s*:\s*"(Encounter|Condition|MedicationStatement)"')
-_FILE_TYPE = re.compile(r"^(?:\d+[._-])?([A-Za-z]+)(?:[._\-\d]|$)")  # as extract.discover
 
 
 def _observation_ids(sources: list[Source]) -> Iterator[bytes]:
@@ -52,8 +51,7 @@ def _generic_ids(sources: list[Source]) -> Iterator[bytes]:
     named for Observations is missed here; the id map's unique key or the run's check
     (rwe/sql/etl/direct_check.sql) catches it and the run starts over through staging."""
     for source in _line_sources(sources):
-        named = _FILE_TYPE.match(source.name.rsplit("/", 1)[-1])
-        if named is not None and named.group(1) == "Observation":
+        if named_type(source.name) == "Observation":
             continue
         for batch in source.batches():
             for line in batch.lines:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, NamedTuple
 
 BATCH_LINES = 4096
+# A file named after a resource type: `Patient.000.ndjson`, `1.Patient.ndjson`, `Patient_2.ndjson`.
+_TYPE_PREFIX = re.compile(r"^(?:\d+[._-])?([A-Za-z]+)(?:[._\-\d]|$)")
+
+
+def named_type(path: str | PurePath) -> str | None:
+    """The resource type a file's name gives (a bulk export's one file per type), if any."""
+    match = _TYPE_PREFIX.match(PurePath(path).name)
+    return match.group(1) if match else None
 
 
 class Entry(NamedTuple):

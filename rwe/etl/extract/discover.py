@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
 from functools import partial
 from pathlib import Path
 
 import orjson
 
 from rwe.errors import BadInputError
-from rwe.etl.extract.batch import Source
+from rwe.etl.extract.batch import Source, named_type
 from rwe.etl.extract.bundle import read_json_file
 from rwe.etl.extract.manifest import is_manifest, manifest_sources
 from rwe.etl.extract.ndjson import read_ndjson
@@ -67,13 +66,10 @@ def discover(arguments: list[str]) -> list[Source]:
 # first load COPYs most Observations straight in (rwe.etl.direct). A file of another name
 # keeps its place by name; whatever the order, the loaded result is the same.
 _TARGET_ORDER = {"Patient": 0, "Encounter": 1, "Medication": 2}
-_TYPE_PREFIX = re.compile(r"^(?:\d+[._-])?([A-Za-z]+)(?:[._\-\d]|$)")
 
 
 def _read_order(path: Path) -> tuple[int, Path]:
-    match = _TYPE_PREFIX.match(path.name)
-    rank = _TARGET_ORDER.get(match.group(1), 3) if match else 3
-    return rank, path
+    return _TARGET_ORDER.get(named_type(path) or "", 3), path
 
 
 def _manifest(path: Path) -> dict[str, object] | None:
