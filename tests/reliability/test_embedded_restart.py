@@ -109,7 +109,7 @@ def _sized(db: Database) -> bool:
         for name, value in server_settings().items():
             same = (
                 "pg_size_bytes(current_setting(%s)) = pg_size_bytes(%s)"
-                if name == "shared_buffers"
+                if name in ("shared_buffers", "wal_buffers")
                 else "current_setting(%s) = %s"
             )
             row = conn.execute(f"SELECT {same}", (name, value)).fetchone()
