@@ -147,9 +147,9 @@ _Head = tuple[str, tuple[str, str] | None, int, str, tuple[str, str]]
 # A unit: (staging COPY text of unit_concept_id and unit_source_value, the unknown UCUM unit
 # or None, direct unit_concept_id text, unit_source_value).
 _Tail = tuple[str, str | None, str, str]
-# What parts() finds: (fhir id, last_updated, person id, visit id, head, start, value, tail,
-# COPY text of range_low and range_high).
-Hit = tuple[str, str, str, str, _Head, When, int | float, _Tail, str]
+# What parts() finds: (fhir id, last_updated, person id, visit id, head, start, the value as
+# text (f"{value}", as the generic path writes it), tail, COPY text of range_low and range_high).
+Hit = tuple[str, str, str, str, _Head, When, str, _Tail, str]
 
 
 def _ref_id(ref: _Reference | UnsetType, expected: str) -> str | bool | None:
@@ -178,6 +178,9 @@ class FastObservation:
         # referenceRange: COPY text of range_low and range_high; None: the generic path decides.
         self._codes: dict[tuple[bytes, bytes], _Code | None] = {}
         self._ranges: dict[bytes, str | None] = {}
+        # f"{value}" of the float lab values seen (they repeat: a few significant digits per
+        # lab; formatting one costs ~0.35 µs, looking it up ~0.03 µs)
+        self._numbers: dict[float, str] = {}
 
     def _head(self, system: str | None, code: str, categories: tuple[str, ...]) -> _Head:
         """First sight of a code in a category list: the generic lookups (counting)."""
@@ -299,7 +302,7 @@ class FastObservation:
         d = DELIMITER
         event = (
             f"{head[0]}{start.date or ''}{d}{start.datetime or ''}{d}{d}{d}{head[2]}{d}{value}"
-            f"{d}{d}{d}{f'{value}'[:SOURCE_VALUE_MAX]}{d}{tail[0]}{d}{bounds}{_AFTER_RANGE}"
+            f"{d}{d}{d}{value[:SOURCE_VALUE_MAX]}{d}{tail[0]}{d}{bounds}{_AFTER_RANGE}"
         )
         return ident, last_updated, person, visit, event
 
@@ -363,6 +366,12 @@ class FastObservation:
         elif head[1] is not None:
             ctx.vocabulary.unmapped[head[1]] += 1
         value = quantity.value
+        if value.__class__ is float and value:  # not 0.0, which equals -0.0 as a key
+            number = self._numbers.get(value)
+            if number is None:
+                number = _remember(self._numbers, value, f"{value}", _CACHE_MAX)
+        else:  # an int (1 equals 1.0 as a key: ints are not remembered)
+            number = f"{value}"
         unit_key = (unit, quantity.unit, ucum)
         tail = self._tails.get(unit_key)
         if tail is None:
@@ -377,7 +386,7 @@ class FastObservation:
             visit or "",
             head,
             start,
-            value,
+            number,
             tail,
             bounds,
         )

@@ -77,6 +77,9 @@ def _variants() -> list[Any]:
         out.append(doc)
 
     v(lambda d: d["valueQuantity"].update(value=7))
+    # equal as keys of the fast path's value texts, but written differently
+    for value in (7.0, 7, 0.0, -0.0, 0, -0.0, 1e22, 1e22):
+        v(lambda d, value=value: d["valueQuantity"].update(value=value))
     v(lambda d: d["valueQuantity"].update(value=True))
     v(lambda d: d["valueQuantity"].update(value=1e-7))
     v(lambda d: d["valueQuantity"].update(value=123456789012345678901234567890))
