@@ -283,11 +283,13 @@ def _stage(lines: list[bytes], fast: bool) -> tuple[Any, ...]:
     )
 
 
-@pytest.mark.parametrize("texts", [fast._TEXTS_MAX, 1])
+@pytest.mark.parametrize("limit", [None, 1])
 def test_fast_path_stages_what_the_generic_path_stages(
-    texts: int, monkeypatch: pytest.MonkeyPatch
+    limit: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fast, "_TEXTS_MAX", texts)  # 1: every remembered text is forgotten
+    if limit is not None:  # 1: every remembered text, date and value text is forgotten
+        monkeypatch.setattr(fast, "_TEXTS_MAX", limit)
+        monkeypatch.setattr(fast, "_CACHE_MAX", limit)
     lines = _lines(_variants())
     assert _stage(lines, fast=True) == _stage(lines, fast=False)
 
