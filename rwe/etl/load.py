@@ -251,6 +251,16 @@ class RowBuffer:
         if self._size >= self._limit:
             self.flush()
 
+    def add_pair(self, rows: tuple[tuple[str, str], tuple[str, str]]) -> None:
+        """Two rows already encoded, as (table, line): a direct lab's id-map and CDM rows (one
+        call instead of two add_line: ≈ 0.1 µs a lab)."""
+        (first, first_line), (second, second_line) = rows
+        self._buffers[first].append(first_line)
+        self._buffers[second].append(second_line)
+        self._size += len(first_line) + len(second_line) + 2
+        if self._size >= self._limit:
+            self.flush()
+
     def add_event(self, occ: int, row: list[Any]) -> None:
         """The hot path: one staged clinical row."""
         line = f"{occ}{DELIMITER}" + encode_row(row)

@@ -120,36 +120,40 @@ class Pipeline:
     def decode_lines(self, todo: list[tuple[int, bytes, int]], file_no: int) -> None:
         """Decode, check and transform lines (in this process or a worker)."""
         parts = self.fast.parts
-        read = self.counts.read
         add_line = self.stager.add_line
+        add_pair = self.stager.add_pair
         direct = self.direct
         d = DELIMITER
-        for number, line, digest in todo:
-            hit = parts(line) if b"Observation" in line else None
-            if hit is not None:  # the common lab Observation (rwe.etl.fast): same rows, as text
-                read["Observation"] += 1
-                self.occ += 1
-                occ = self.occ
-                if direct is not None:
-                    rows = direct.row(occ, digest, hit)
-                    if rows is not None:
-                        add_line(*rows[0])
-                        add_line(*rows[1])
-                        continue
-                ident, last_updated, person, visit, event = self.fast.text(hit)
-                add_line(
-                    "stg_resource",
-                    f"{occ}{d}Observation{d}{ident}{d}{last_updated}{d}loaded{d}{d}{person}{d}"
-                    f"{visit}{d}{d}{digest}{d}1{d}{file_no}{d}{number}",
-                )
-                add_line("stg_event", f"{occ}{d}{event}")
-                continue
-            try:
-                resource = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                self._reject(file_no, number, UNREADABLE, None, f"invalid JSON: {exc}")
-                continue
-            self._resource(resource, digest, file_no, number, {}, from_ndjson=True)
+        labs = 0  # fast-path Observations read: counted once per call (≈ 0.1 µs a lab)
+        try:
+            for number, line, digest in todo:
+                hit = parts(line) if b"Observation" in line else None
+                if hit is not None:  # the common lab Observation (rwe.etl.fast), as text
+                    labs += 1
+                    self.occ += 1
+                    occ = self.occ
+                    if direct is not None:
+                        rows = direct.row(occ, digest, hit)
+                        if rows is not None:
+                            add_pair(rows)
+                            continue
+                    ident, last_updated, person, visit, event = self.fast.text(hit)
+                    add_line(
+                        "stg_resource",
+                        f"{occ}{d}Observation{d}{ident}{d}{last_updated}{d}loaded{d}{d}{person}"
+                        f"{d}{visit}{d}{d}{digest}{d}1{d}{file_no}{d}{number}",
+                    )
+                    add_line("stg_event", f"{occ}{d}{event}")
+                    continue
+                try:
+                    resource = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    self._reject(file_no, number, UNREADABLE, None, f"invalid JSON: {exc}")
+                    continue
+                self._resource(resource, digest, file_no, number, {}, from_ndjson=True)
+        finally:
+            if labs:  # (+= 0 would add a type the input does not have to the report)
+                self.counts.read["Observation"] += labs
 
     def _resource(
         self,

@@ -320,3 +320,11 @@ def test_synthea_labs_take_the_fast_path_and_stage_what_the_generic_path_stages(
     labs = [line for line in lines if "valueQuantity" in orjson.loads(line)]
     assert len(labs) > 1000
     assert [line for line in labs if parts(line) is None] == []
+
+
+def test_lines_without_labs_count_no_observation() -> None:
+    """The fast path's per-call count adds no Observation type to a report without any."""
+    pipeline = _pipeline(RowBuffer(limit=1 << 62))
+    patient = b'{"resourceType": "Patient", "id": "p1", "birthDate": "1950-01-01"}'
+    pipeline.decode_lines([(1, patient, 1)], 1)
+    assert dict(pipeline.counts.read) == {"Patient": 1}
