@@ -84,8 +84,9 @@ class Direct:
     def loaded_by_type(self) -> Counter[str]:
         """Resources loaded directly, by type."""
         found = self._loaded.copy()
-        if any(self._labs.values()):
-            found["Observation"] += sum(self._labs.values())
+        labs = sum(self._labs.values())
+        if labs:
+            found["Observation"] += labs
         return found
 
     @property
@@ -130,12 +131,12 @@ class Direct:
             repeated = self.generic = self._generic()
         if repeated and id_hash(f"{kind}/{fhir_id}".encode()) in repeated:
             return None
-        patient = self.targets["Patient"].get(result.person_ref)  # type: ignore[arg-type]
+        patient = self._patients.get(result.person_ref)  # type: ignore[arg-type]
         if patient is None or not result.rows:
             return None
         encounter = None
         if result.visit_ref is not None:
-            encounter = self.targets["Encounter"].get(result.visit_ref)
+            encounter = self._encounters.get(result.visit_ref)
             if encounter is None:
                 return None
         key = self.last_key + occ
@@ -173,7 +174,7 @@ class Direct:
             self.depends.add(encounter)
         self.depends.add(patient)
         if kind == "Encounter":
-            self.targets["Encounter"][fhir_id] = -occ  # loaded directly: nothing to check
+            self._encounters[fhir_id] = -occ  # loaded directly: nothing to check
         self._loaded[kind] += 1
         for row in result.rows:
             self._rows[row[R.TARGET]] += 1

@@ -223,7 +223,7 @@ class Pipeline:
         occ = self.occ
         stager = self.stager
         direct = self.direct
-        if direct is not None and from_ndjson and result.excluded is None:
+        if direct is not None and from_ndjson:  # (Direct.resource stages excluded ones)
             lines = direct.resource(kind, ident, occ, digest, last_updated, result)
             if lines is not None:  # loaded directly (rwe.etl.direct)
                 for table, text in lines:
