@@ -258,7 +258,14 @@ class Direct:
         (row() looks it up first)."""
         text = str(start.datetime)
         found: tuple[str, str] | None = None
-        fraction = _FRACTION.search(text)
+        if len(text) == 20 and text[19] == "Z" and start.instant is not None:
+            # "YYYY-MM-DDThh:mm:ssZ" (parse_when checked the form, the only one of 20
+            # characters with a Z), already UTC: the text itself, without the conversions
+            # below. Each draw's time differs in a real export, so this runs for most labs
+            # (200,000 distinct times of an `rwe synth` cohort, 85% in Z: 1.2 against 3.5 µs).
+            found = (text[:10], f"{text[:10]} {text[11:19]}")
+            return _remember_utc(self._utc, text, found)
+        fraction = _FRACTION.search(text) if "." in text else None
         digits = len(fraction.group()) if fraction else 0  # "." and the fractional digits
         if start.instant is not None and digits <= 7:
             try:
@@ -266,10 +273,7 @@ class Direct:
                 found = (utc.date().isoformat(), utc.isoformat(sep=" "))
             except (OverflowError, ValueError):
                 found = None
-        if len(self._utc) >= _DATES_MAX:
-            self._utc.clear()
-        self._utc[text] = found
-        return found
+        return _remember_utc(self._utc, text, found)
 
     def conflicts(self, conn: psycopg.Connection, params: dict[str, str]) -> str | None:
         """After the staged rows are resolved: why the direct rows are not what the merge
@@ -389,3 +393,13 @@ _EVENT: dict[str, tuple[str, Callable[..., _Values]]] = {
     "drug_exposure": ("direct_drug_exposure", _drug),
     "observation": ("direct_observation_event", _observation),
 }
+
+
+def _remember_utc(
+    cache: dict[str, tuple[str, str] | None], text: str, found: tuple[str, str] | None
+) -> tuple[str, str] | None:
+    """`found`, remembered for `text`; a full cache is emptied first (memory stays bounded)."""
+    if len(cache) >= _DATES_MAX:
+        cache.clear()
+    cache[text] = found
+    return found

@@ -42,6 +42,7 @@ _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError) 
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what orjson keeps an int
 _AFTER_RANGE = DELIMITER * (R.N_EVENT - 1 - R.RANGE_HIGH)  # operator_concept_id .. the last
 _NO_RANGE = DELIMITER  # range_low and range_high empty
+_UNKNOWN: Any = object()  # not in a cache (None is a value there)
 
 # Other fields of these objects are admitted and skipped: the generic path reads none of them
 # (a coding: pick_code reads its system, code and userSelected; a reference: its `reference`).
@@ -266,10 +267,9 @@ class FastObservation:
     def _when(self, value: str, element: str) -> When | None:
         """The parsed date, or None when the generic path must reject it (whatever the
         element: only the message names it)."""
-        try:
-            return self._dates[value]
-        except KeyError:
-            pass
+        known = self._dates.get(value, _UNKNOWN)
+        if known is not _UNKNOWN:  # (not try/except KeyError: most times of a real export
+            return known  # are new, and a raised KeyError made a new one 0.3 µs dearer)
         parsed: When | None
         try:
             parsed = parse_when(value, element)
