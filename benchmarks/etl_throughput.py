@@ -14,7 +14,9 @@ in one transaction on one connection, as a run must write them, with no client w
 `rwe etl` on this server loads the input faster than that. Uses a fresh database on the
 embedded server, dropped at the end (or --database-url, kept).
 Input: a synthetic cohort as bulk NDJSON, ≥ 80% lab Observations shaped as a hospital's
-export writes them (generated here; --labs minimal: only the elements the row comes from).
+export writes them (generated here; --labs minimal: only the elements the row comes from),
+each blood draw and Encounter at its own time (since 2026-12-04; --times repeated: the earlier
+input, whose few distinct times let rwe's parsed-date caches always hit).
 """
 
 from __future__ import annotations
@@ -47,15 +49,23 @@ LABS = [  # (LOINC, UCUM, mean, sd) — the CBC panel the sorafenib cohorts carr
 
 
 LAB_LAYOUTS = ("hospital", "minimal")
+TIME_LAYOUTS = ("distinct", "repeated")
 
 
-def generate(folder: Path, resources: int, seed: int = 7, labs: str = "hospital") -> dict[str, int]:
+def generate(
+    folder: Path, resources: int, seed: int = 7, labs: str = "hospital", times: str = "distinct"
+) -> dict[str, int]:
     """Patients, Encounters, Conditions, MedicationStatements and (≥ 80%) lab Observations.
 
     labs="hospital" (≈ 1.1 KB a line): the labs also carry what a hospital's export or Synthea
     writes besides the row's elements (issued, identifier, performer, interpretation, a
     reference range, code.text, meta.profile); "minimal" (≈ 0.56 KB): only the elements the
-    row comes from, as the benchmark generated before 2026-12-03."""
+    row comes from, as the benchmark generated before 2026-12-03.
+
+    times="distinct": each Encounter, and each draw (a panel of the 8 LABS), has its own time
+    to the second, and each lab's lastUpdated is its draw's result time, as in a real export;
+    "repeated": every lab at 08:mm on one of 90 days and one lastUpdated for all, as the
+    benchmark generated before 2026-12-04 (rwe's parsed-date caches then always hit)."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     per_patient = 100  # 1 Patient + 6 Encounters + 2 Conditions + 3 MedStatements + 88 labs
@@ -94,10 +104,7 @@ def generate(folder: Path, resources: int, seed: int = 7, labs: str = "hospital"
                             "code": "AMB",
                         },
                         "subject": {"reference": f"Patient/{pid}"},
-                        "period": {
-                            "start": f"2020-0{e + 1}-03T09:00:00+02:00",
-                            "end": f"2020-0{e + 1}-03T10:00:00+02:00",
-                        },
+                        "period": _period(rng, e, times),
                     }
                 )
                 + "\n"
@@ -169,13 +176,18 @@ def generate(folder: Path, resources: int, seed: int = 7, labs: str = "hospital"
                 + "\n"
             )
             counts["MedicationStatement"] += 1
+        draw = ("", "")
         for o in range(per_patient - 12):
             code, unit, mean, sd = LABS[o % len(LABS)]
             value = round(rng.gauss(mean, sd), 2)
+            if times == "repeated":
+                draw = (f"2020-0{o % 9 + 1}-1{o % 10}T08:{o % 60:02d}:00+02:00", stamp)
+            elif o % len(LABS) == 0:  # a new draw: its time and its result's
+                draw = _draw(rng)
             lab = {
                 "resourceType": "Observation",
                 "id": f"{pid}-o{o}",
-                "meta": {"lastUpdated": stamp},
+                "meta": {"lastUpdated": draw[1]},
                 "status": "final",
                 "category": [
                     {
@@ -190,7 +202,7 @@ def generate(folder: Path, resources: int, seed: int = 7, labs: str = "hospital"
                 "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
                 "subject": {"reference": f"Patient/{pid}"},
                 "encounter": {"reference": f"Encounter/{pid}-e{o % 6}"},
-                "effectiveDateTime": f"2020-0{o % 9 + 1}-1{o % 10}T08:{o % 60:02d}:00+02:00",
+                "effectiveDateTime": draw[0],
                 "valueQuantity": {
                     "value": value,
                     "unit": unit,
@@ -199,7 +211,7 @@ def generate(folder: Path, resources: int, seed: int = 7, labs: str = "hospital"
                 },
             }
             if labs == "hospital":
-                hospital_lab(lab, mean, sd)
+                hospital_lab(lab, mean, sd, draw[1] if times == "distinct" else None)
             files["Observation"].write(json.dumps(lab) + "\n")
             counts["Observation"] += 1
     for f in files.values():
@@ -207,8 +219,36 @@ def generate(folder: Path, resources: int, seed: int = 7, labs: str = "hospital"
     return counts
 
 
-def hospital_lab(lab: dict[str, Any], mean: float, sd: float) -> None:
-    """What a hospital's export (US Core labs; Synthea writes issued too) adds to a lab."""
+def _period(rng: random.Random, e: int, times: str) -> dict[str, str]:
+    """Encounter e's period: 09:00-10:00 on the 3rd of month e + 1 ("repeated"), or a time of
+    its own on that day."""
+    if times == "repeated":
+        return {
+            "start": f"2020-0{e + 1}-03T09:00:00+02:00",
+            "end": f"2020-0{e + 1}-03T10:00:00+02:00",
+        }
+    day = f"2020-0{e + 1}-{rng.randint(1, 28):02d}"
+    hour, minute, second = rng.randint(7, 16), rng.randint(0, 59), rng.randint(0, 59)
+    return {
+        "start": f"{day}T{hour:02d}:{minute:02d}:{second:02d}+02:00",
+        "end": f"{day}T{hour + 1:02d}:{minute:02d}:{second:02d}+02:00",
+    }
+
+
+def _draw(rng: random.Random) -> tuple[str, str]:
+    """A blood draw's time (local, +02:00) and its result's lastUpdated (UTC, hours later)."""
+    day = f"2020-{rng.randint(1, 9):02d}-{rng.randint(10, 19):02d}"
+    hour, minute, second = rng.randint(6, 11), rng.randint(0, 59), rng.randint(0, 59)
+    later = hour - 2 + rng.randint(1, 8)  # in UTC: +02:00 is 2 hours ahead
+    return (
+        f"{day}T{hour:02d}:{minute:02d}:{second:02d}+02:00",
+        f"{day}T{later:02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z",
+    )
+
+
+def hospital_lab(lab: dict[str, Any], mean: float, sd: float, issued: str | None = None) -> None:
+    """What a hospital's export (US Core labs; Synthea writes issued too) adds to a lab;
+    issued: the result's time (default: 3 hours after effectiveDateTime at 08:mm)."""
     quantity = lab["valueQuantity"]
     low, high = round(mean - 2 * sd, 1), round(mean + 2 * sd, 1)
     normal = low <= quantity["value"] <= high
@@ -220,7 +260,7 @@ def hospital_lab(lab: dict[str, Any], mean: float, sd: float) -> None:
         {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.6.798268", "value": lab["id"]}
     ]
     lab["code"]["text"] = "Lab result"
-    lab["issued"] = lab["effectiveDateTime"].replace("T08:", "T11:")
+    lab["issued"] = issued or lab["effectiveDateTime"].replace("T08:", "T11:")
     lab["performer"] = [{"reference": "Organization/lab1", "display": "Central Laboratory"}]
     lab["interpretation"] = [
         {
@@ -528,6 +568,12 @@ def main() -> None:
         default="hospital",
         help="what the generated labs carry (see generate())",
     )
+    parser.add_argument(
+        "--times",
+        choices=TIME_LAYOUTS,
+        default="distinct",
+        help="each draw and Encounter at its own time, or repeated times (see generate())",
+    )
     parser.add_argument("--database-url")
     parser.add_argument("--workers", type=int, default=1, help="rwe etl --workers")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
@@ -559,7 +605,7 @@ def measure(url: str, args: argparse.Namespace) -> tuple[Any, ...]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.input) if args.input else Path(tmp) / "full"
         if not args.input:
-            counts = generate(folder, args.resources, labs=args.labs)
+            counts = generate(folder, args.resources, labs=args.labs, times=args.times)
             print(f"generated {sum(counts.values()):,} resources: {counts}")
         total = sum(sum(1 for _ in f.open()) for f in folder.glob("*.ndjson"))
         observations = sum(1 for _ in (folder / "Observation.000.ndjson").open())
