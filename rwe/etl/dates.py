@@ -8,9 +8,11 @@ from typing import NamedTuple
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 # The offset as FHIR allows it (-13:59..+14:00): PostgreSQL refuses one of 16 hours or more,
-# which would fail the whole COPY of a run.
+# which would fail the whole COPY of a run. Hours 00-23, as FHIR's: newer Pythons'
+# fromisoformat reads 24:00 as the next day's midnight, PostgreSQL too, and
+# rwe.etl.direct's UTC text of a time in Z is its own text.
 _DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
+    r"^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
     r"(Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))?$"
 )
 
