@@ -32,7 +32,7 @@ from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from etl_throughput import generate, increment
+from etl_throughput import TIME_LAYOUTS, generate, increment
 
 from rwe.db.connection import Database
 from rwe.db.embedded import start_embedded
@@ -56,18 +56,19 @@ class Steps(logging.Handler):
             self.seconds[match.group(1) or match.group(2)] = float(match.group(3))
 
 
-def prepare(admin: str, data: Path, resources: int, nights: int) -> str:
-    """The template database (loaded once) and the input; returns the template's name."""
+def prepare(admin: str, data: Path, resources: int, nights: int, times: str) -> str:
+    """The template database (loaded once) and the input; returns the template's name (both
+    named for the size and the times: etl_throughput.generate())."""
     full = data / "full"
     if not (full / "Observation.000.ndjson").exists():
         print(f"generating {resources:,} resources in {full}")
-        generate(full, resources)
+        generate(full, resources, times=times)
     total = sum(sum(1 for _ in f.open()) for f in full.glob("*.ndjson"))
     observations = sum(1 for _ in (full / "Observation.000.ndjson").open())
     for night in range(1, nights + 1):
         if not (data / f"delta{night}" / "Observation.000.ndjson").exists():
             increment(full, data / f"delta{night}", 0.01 * total / observations, night)
-    template = f"rwe_incr_{resources}"
+    template = f"rwe_incr_{resources}_{times}"
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
@@ -131,12 +132,15 @@ def main() -> None:
         "--data", default="/tmp/rwe-incr-bench", help="where the input is kept between calls"
     )
     parser.add_argument("--cold", action="store_true", help="do not prewarm the copies")
+    parser.add_argument(
+        "--times", choices=TIME_LAYOUTS, default="distinct", help="see etl_throughput.generate()"
+    )
     args = parser.parse_args()
     admin = start_embedded(
         Path(os.environ.get("RWE_BENCH_DIR", f"/tmp/rwe-bench-{os.getuid()}")), "postgres"
     )
-    data = Path(args.data) / str(args.resources)
-    template = prepare(admin, data, args.resources, args.nights)
+    data = Path(args.data) / f"{args.resources}_{args.times}"
+    template = prepare(admin, data, args.resources, args.nights, args.times)
     totals = []
     steps: dict[str, list[float]] = defaultdict(list)
     try:

@@ -66,6 +66,8 @@ def generate(
     to the second, and each lab's lastUpdated is its draw's result time, as in a real export;
     "repeated": every lab at 08:mm on one of 90 days and one lastUpdated for all, as the
     benchmark generated before 2026-12-04 (rwe's parsed-date caches then always hit)."""
+    if labs not in LAB_LAYOUTS or times not in TIME_LAYOUTS:
+        raise ValueError(f"labs must be one of {LAB_LAYOUTS}, times one of {TIME_LAYOUTS}")
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     per_patient = 100  # 1 Patient + 6 Encounters + 2 Conditions + 3 MedStatements + 88 labs
@@ -236,7 +238,8 @@ def _period(rng: random.Random, e: int, times: str) -> dict[str, str]:
 
 
 def _draw(rng: random.Random) -> tuple[str, str]:
-    """A blood draw's time (local, +02:00) and its result's lastUpdated (UTC, hours later)."""
+    """A blood draw's time (local, +02:00) and its result's lastUpdated (UTC, from 1 s to about
+    8 h later). Drawn from ≈ 1.9 M times in 2020: at 10 M resources some draws share one."""
     day = f"2020-{rng.randint(1, 9):02d}-{rng.randint(10, 19):02d}"
     hour, minute, second = rng.randint(6, 11), rng.randint(0, 59), rng.randint(0, 59)
     later = hour - 2 + rng.randint(1, 8)  # in UTC: +02:00 is 2 hours ahead
@@ -278,9 +281,10 @@ def hospital_lab(lab: dict[str, Any], mean: float, sd: float, issued: str | None
 
 
 def increment(folder: Path, out: Path, share: float, night: int = 1) -> int:
-    """A delta export: `share` of the Observations with a newer lastUpdated (the `night`th
-    day after the full export) and a new value. Each night changes other Observations (a
-    night that changed the same ones again would find their pages in PostgreSQL's cache)."""
+    """A delta export: `share` of the Observations with a newer lastUpdated (2024-06-01 +
+    `night` days, after every lastUpdated of the full export) and a new value. Each night
+    changes other Observations (a night that changed the same ones again would find their
+    pages in PostgreSQL's cache)."""
     out.mkdir(parents=True, exist_ok=True)
     n = 0
     step = int(1 / share)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from etl_throughput import LAB_LAYOUTS, drop_database, fresh_database, generate
+from etl_throughput import LAB_LAYOUTS, TIME_LAYOUTS, drop_database, fresh_database, generate
 
 from rwe.db.connection import Database
 from rwe.etl.load import RowBuffer
@@ -38,20 +38,23 @@ def main() -> None:
     parser.add_argument(
         "--labs", choices=LAB_LAYOUTS, default="hospital", help="see etl_throughput.generate()"
     )
+    parser.add_argument(
+        "--times", choices=TIME_LAYOUTS, default="distinct", help="see etl_throughput.generate()"
+    )
     args = parser.parse_args()
     url = args.database_url or fresh_database()
     try:
-        measure(Database(url=url), args.resources, args.labs)
+        measure(Database(url=url), args.resources, args.labs, args.times)
     finally:
         if not args.database_url:
             drop_database(url)
 
 
-def measure(db: Database, resources: int, labs: str) -> None:
+def measure(db: Database, resources: int, labs: str, times: str) -> None:
     mappings = load_mappings()
     with tempfile.TemporaryDirectory() as tmp, db.connect(autocommit=True) as conn:
         folder = Path(tmp)
-        generate(folder, resources, labs=labs)
+        generate(folder, resources, labs=labs, times=times)
         for path in sorted(folder.glob("*.ndjson")):
             lines = path.read_bytes().splitlines()
             best = float("inf")
