@@ -225,7 +225,7 @@ class FastObservation:
             if coding.code:
                 listed = tuple(c.code for i in categories for c in i.coding if c.code is not None)
                 found = (coding.system, coding.code, listed)
-        return _remember(self._codes, text, found, _TEXTS_MAX)
+        return remember(self._codes, text, found, _TEXTS_MAX)
 
     def _range(self, ranges: msgspec.Raw) -> str | None:
         """The COPY text of range_low and range_high (the first referenceRange's low and high
@@ -247,7 +247,7 @@ class FastObservation:
             high = _bound(decoded[0].high)
             if low is not None and high is not None:
                 found = f"{low}{DELIMITER}{high}"
-        return _remember(self._ranges, text, found, _TEXTS_MAX)
+        return remember(self._ranges, text, found, _TEXTS_MAX)
 
     def _tail(self, unit: str, unit_text: str | None, ucum: bool) -> _Tail:
         """First sight of a unit: the generic lookup (counting an unknown UCUM unit)."""
@@ -275,7 +275,7 @@ class FastObservation:
             parsed = parse_when(value, element)
         except DateError:
             parsed = None
-        return _remember(self._dates, value, parsed, _CACHE_MAX)
+        return remember(self._dates, value, parsed, _CACHE_MAX)
 
     def _route(self, categories: tuple[str, ...]) -> tuple[str, int]:
         """(default table for a valueQuantity, type concept) of a category list."""
@@ -369,7 +369,7 @@ class FastObservation:
         if value.__class__ is float and value:  # not 0.0, which equals -0.0 as a key
             number = self._numbers.get(value)
             if number is None:
-                number = _remember(self._numbers, value, f"{value}", _CACHE_MAX)
+                number = remember(self._numbers, value, f"{value}", _CACHE_MAX)
         else:  # an int (1 equals 1.0 as a key: ints are not remembered)
             number = f"{value}"
         unit_key = (unit, quantity.unit, ucum)
@@ -392,8 +392,9 @@ class FastObservation:
         )
 
 
-def _remember(cache: dict[_K, _V], key: _K, value: _V, limit: int) -> _V:
-    """`value`, stored under `key`; a full cache is emptied first (memory stays bounded)."""
+def remember(cache: dict[_K, _V], key: _K, value: _V, limit: int) -> _V:
+    """`value`, stored under `key`; a full cache is emptied first (memory stays bounded).
+    The ETL's per-run caches use it (here and rwe.etl.direct)."""
     if len(cache) >= limit:
         cache.clear()
     cache[key] = value
