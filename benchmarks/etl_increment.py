@@ -4,16 +4,16 @@ on a fresh copy of one loaded database, with the run's step timings.
     .venv/bin/python benchmarks/etl_increment.py --resources 1000000 --nights 3
 
 The first call generates the benchmark cohort (benchmarks/etl_throughput.py's `generate`) and
-its nightly deltas in --data, loads it into a template database on the embedded benchmark
-server (`rwe_incr_<N>`, VACUUM ANALYZE after) and keeps both; later calls reuse them, so a
-trial costs the copy and the increment (about 3 s at 1 M, against 75 s for the whole
-throughput benchmark). Each night runs on `CREATE DATABASE ... TEMPLATE` of it, its pages read
-into PostgreSQL's cache first (pg_prewarm; --cold leaves them to the OS cache, as for a
-database larger than the cache), then CHECKPOINT: every page's first change writes its full
-image, as on a settled database. Compare code versions by running this script with
-PYTHONPATH set to a worktree of each (the template is plain data: both can use it), or
-server settings by changing them between calls. Needs a superuser (CREATE DATABASE, CHECKPOINT).
-"""
+its nightly deltas in --data, loads it into a template database on the embedded benchmark server
+(`rwe_incr_<N>_<times>`, its input in `<data>/<N>_<times>`, VACUUM ANALYZE after) and keeps
+both; later calls reuse them, so a trial costs the copy and the increment (about 3 s at 1 M,
+against 75 s for the whole throughput benchmark). Each night runs on `CREATE DATABASE ...
+TEMPLATE` of it, its pages read into PostgreSQL's cache first (pg_prewarm; --cold leaves them to
+the OS cache, as for a database larger than the cache), then CHECKPOINT: every page's first
+change writes its full image, as on a settled database. Compare code versions by running this
+script with PYTHONPATH set to a worktree of each (the template is plain data: both can use it),
+or server settings by changing them between calls. Needs a superuser (CREATE DATABASE,
+CHECKPOINT)."""
 
 from __future__ import annotations
 
